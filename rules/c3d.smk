@@ -1,0 +1,1 @@
+# c3d stage rules (see docs/ARCHITECTURE.md).

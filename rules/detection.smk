@@ -1,0 +1,1 @@
+# detection stage rules (see docs/ARCHITECTURE.md).

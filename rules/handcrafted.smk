@@ -1,0 +1,1 @@
+# handcrafted stage rules (see docs/ARCHITECTURE.md).

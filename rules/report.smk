@@ -1,0 +1,1 @@
+# report stage rules (see docs/ARCHITECTURE.md).
