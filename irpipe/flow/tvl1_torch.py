@@ -236,13 +236,20 @@ class TorchTVL1:
     """Batched TV-L1 flow on CPU or CUDA, matching OpenCV's DualTVL1 (see module docstring).
 
     ``params``: the keys of ``config["flow"]["tvl1"]`` (``PARAM_KEYS``).
-    ``sync_every``: steps between host checks for "every pair has stopped" (default 1 on CPU,
-    8 on CUDA); it never changes the result.
-    ``compile``: wrap the iteration step in ``torch.compile`` (recompiles per pyramid level).
+    ``compact``: after each step, drop the pairs that have met the stopping test from the
+    working batch (default on CPU); otherwise (default on CUDA) keep shapes fixed, freeze
+    stopped pairs with a mask and check on the host every ``sync_every`` steps (default 8)
+    whether all have stopped.  Neither choice changes the result.
+    ``compile``: run the iteration step and the median filter through ``torch.compile``
+    (inductor fuses each into a few loops: about 2x faster on the CPU, see docs/tvl1.md).
+    Compiling costs 30-90 s per process on two CPU cores (less with inductor's on-disk cache
+    warm); ``compile_dynamic`` (default) compiles one shape-generic kernel for all pyramid
+    levels instead of one per level (several times more compile time, a little faster).
     """
 
     def __init__(self, params: Mapping, device: str = "cpu", dtype=torch.float32,
-                 sync_every: int | None = None, compile: bool = False):
+                 sync_every: int | None = None, compile: bool = False, compile_dynamic: bool = True,
+                 compact: bool | None = None):
         missing = [k for k in PARAM_KEYS if k not in params]
         if missing:
             raise ValueError(f"TorchTVL1: missing parameters {missing}")
@@ -259,14 +266,17 @@ class TorchTVL1:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
         self.dtype = dtype
-        self.sync_every = int(sync_every) if sync_every else (1 if self.device.type == "cpu" else 8)
+        self.sync_every = int(sync_every) if sync_every else 8
         self._step = _step
         self._median = median_filter
         self._compiled = bool(compile)
         if compile:
-            self._step = torch.compile(_step, dynamic=False)
-            self._median = torch.compile(median_filter, dynamic=False)
+            self._step = torch.compile(_step, dynamic=compile_dynamic)
+            self._median = torch.compile(median_filter, dynamic=compile_dynamic)
         self._mats: dict = {}
+        # compact: drop stopped pairs from the working batch (a host sync per step; CPU default);
+        # otherwise freeze them with a mask and keep shapes fixed (CUDA default)
+        self.compact = (self.device.type == "cpu") if compact is None else bool(compact)
         self.last_stats: dict = {}
 
     # ------------------------------------------------------------------ helpers
@@ -343,7 +353,7 @@ class TorchTVL1:
             lh, lw = sizes[-1]
             u = torch.zeros(b, ncomp, lh, lw, device=self.device, dtype=self.dtype)
 
-        self.last_stats = {"levels": sizes, "steps": [], "medians": 0}
+        self.last_stats = {"levels": sizes, "steps": [], "medians": 0, "batch_steps": 0, "pair_steps": 0}
         for s in range(len(sizes) - 1, -1, -1):
             u = self._solve_level(pyr0[s], pyr1[s], u)
             if s == 0:
@@ -385,34 +395,86 @@ class TorchTVL1:
             g = torch.stack(comps, dim=1)
 
             # OpenCV resets its error to "infinite" at every warp: every pair iterates again.
-            active = torch.ones(b, dtype=torch.bool, device=dev)
-            all_active = any_active = True
-            n = 0
-            for _outer in range(int(p["outer_iterations"])):
-                if not any_active:
-                    break
-                if mf > 1:
-                    med = self._median(u[:, :2], mf)
-                    if not all_active:
-                        med = torch.where(active.view(b, 1, 1, 1), med, u[:, :2])
-                    u = torch.cat([med, u[:, 2:]], dim=1) if ncomp == 3 else med
-                    self.last_stats["medians"] += 1
-                for _inner in range(int(p["inner_iterations"])):
-                    masked = self._compiled or not all_active
-                    u, px, py, active = self._step(u, px, py, g, rho_c, inv_grad,
-                                                   active if masked else None,
-                                                   eps_scaled, l_t, theta, taut)
-                    n += 1
-                    if n % self.sync_every == 0:
-                        any_active = bool(active.any())
-                        all_active = bool(active.all())
-                        if not any_active:
-                            break
-                    else:
-                        all_active = False  # the host no longer knows: keep masking
+            args = (g, rho_c, inv_grad, eps_scaled, l_t, theta, taut, mf)
+            if self.compact:
+                u, px, py, n = self._iterate_compact(u, px, py, *args)
+            else:
+                u, px, py, n = self._iterate_masked(u, px, py, *args)
             steps_taken += n
+            self.last_stats["batch_steps"] += n * b
         self.last_stats["steps"].append((h, w, steps_taken))
         return u
+
+
+    def _median_uv(self, u: torch.Tensor, mf: int) -> torch.Tensor:
+        med = self._median(u[:, :2], mf)
+        self.last_stats["medians"] += 1
+        return torch.cat([med, u[:, 2:]], dim=1) if u.shape[1] == 3 else med
+
+    def _iterate_compact(self, u, px, py, g, rho_c, inv_grad, eps_scaled, l_t, theta, taut, mf):
+        """The iterations of one warp, shrinking the batch to the pairs still iterating.
+
+        After every step the pairs whose change fell to ``eps_scaled`` or below are written back
+        to the full tensors and dropped from the working batch, so no work is spent on them
+        (one host sync per step: the CPU default).  Returns (u, px, py, steps run)."""
+        p = self.params
+        idx = None  # positions in the full batch of the working pairs (None: all of them)
+        cu, cpx, cpy, cg, crho, cinv = u, px, py, g, rho_c, inv_grad
+        n = 0
+        for _outer in range(int(p["outer_iterations"])):
+            if mf > 1:
+                cu = self._median_uv(cu, mf)
+            for _inner in range(int(p["inner_iterations"])):
+                cu, cpx, cpy, still = self._step(cu, cpx, cpy, cg, crho, cinv, None, eps_scaled, l_t, theta, taut)
+                n += 1
+                self.last_stats["pair_steps"] += cu.shape[0]
+                if bool(still.all()):
+                    continue
+                stop = (~still).nonzero().squeeze(1)
+                keep = still.nonzero().squeeze(1)
+                if idx is None:
+                    u, px, py = u.clone(), px.clone(), py.clone()  # never write into the caller's tensors
+                tgt = stop if idx is None else idx[stop]
+                u[tgt], px[tgt], py[tgt] = cu[stop], cpx[stop], cpy[stop]
+                if keep.numel() == 0:
+                    return u, px, py, n
+                idx = keep if idx is None else idx[keep]
+                cu, cpx, cpy = cu[keep], cpx[keep], cpy[keep]
+                cg, crho, cinv = g[idx], rho_c[idx], inv_grad[idx]
+        if idx is None:
+            return cu, cpx, cpy, n
+        u[idx], px[idx], py[idx] = cu, cpx, cpy
+        return u, px, py, n
+
+    def _iterate_masked(self, u, px, py, g, rho_c, inv_grad, eps_scaled, l_t, theta, taut, mf):
+        """The iterations of one warp with fixed shapes: pairs that have stopped are frozen by a
+        per-pair mask inside the step; the host checks every ``sync_every`` steps whether all
+        have stopped (the CUDA default: few syncs, shapes never change)."""
+        p = self.params
+        b = u.shape[0]
+        active = torch.ones(b, dtype=torch.bool, device=u.device)
+        all_active = any_active = True
+        n = 0
+        for _outer in range(int(p["outer_iterations"])):
+            if not any_active:
+                break
+            if mf > 1:
+                med = self._median_uv(u, mf)
+                u = med if all_active else torch.where(active.view(b, 1, 1, 1), med, u)
+            for _inner in range(int(p["inner_iterations"])):
+                masked = self._compiled or not all_active
+                u, px, py, active = self._step(u, px, py, g, rho_c, inv_grad, active if masked else None,
+                                               eps_scaled, l_t, theta, taut)
+                n += 1
+                if n % self.sync_every == 0:
+                    any_active = bool(active.any())
+                    all_active = bool(active.all())
+                    if not any_active:
+                        break
+                else:
+                    all_active = False  # the host no longer knows: keep masking
+        self.last_stats["pair_steps"] = -1  # not counted on this path
+        return u, px, py, n
 
 
 def _step(u: torch.Tensor, px: torch.Tensor, py: torch.Tensor, g: torch.Tensor,
