@@ -92,6 +92,9 @@ class _Agent:
         self.g0 = h * (0.70 + 0.27 * lane)
         self.u0 = w / 2.0
         self.half = (w / 2.0) / self.s0  # half the image width in body units
+        self.release: int | None = None       # drop actors: frame the object leaves the hand
+        self.object_temp: float | None = None
+        self.world: dict[str, np.ndarray] = {}
 
     def _put(self, f0: int, pose: dict, yaw, rx) -> None:
         m = len(pose["lean"])
@@ -262,23 +265,26 @@ def _dropped_object(a: _Agent, fps: float, ambient: float):
 
 
 def generate_detection(out_dir: str | os.PathLike, cfg: dict, classes: list[str] | None = None,
-                       seed: int = 0) -> pd.DataFrame:
+                       seed: int = 0, subsets: dict[str, str] | None = None) -> pd.DataFrame:
     """Write ``<out_dir>/videos/<video_id><container>``, THUMOS14-style
     ``<out_dir>/annotations/<class>_<subset>.txt`` (``video_id t_start t_end`` in seconds),
     ``<out_dir>/annotations.csv`` (video, label, t_start, t_end, subset), plus
     ``ground_truth.csv`` (instance details) and ``videos.csv`` (per-video parameters).
-    Returns the annotation table."""
+    ``subsets`` maps train/test to the names used in files and tables (config
+    ``dataset.detection.subsets``; default the identity). Returns the annotation table."""
     classes = list(classes or ["drop", "fight", "hug"])
+    names = {"train": "train", "test": "test", **(subsets or {})}
     check_classes(classes)
     out = Path(out_dir)
     dcfg = cfg["detection"]
     container, codec = cfg.get("container", ".avi"), cfg.get("codec", "MJPG")
     jobs = [(s, i) for s, k in zip(SUBSETS, (dcfg["n_train"], dcfg["n_test"])) for i in range(int(k))]
     ann, inst, vids = [], [], []
-    for subset, i in tqdm(jobs, desc="synthetic detection", unit="video", disable=None):
+    for key, i in tqdm(jobs, desc="synthetic detection", unit="video", disable=None):
+        subset = names[key]
         vid = f"video_{subset}_{i:04d}"
         rel = Path("videos") / f"{vid}{container}"
-        frames, rows, params = render_untrimmed(i, subset, dcfg, classes, seed)
+        frames, rows, params = render_untrimmed(i, key, dcfg, classes, seed)
         write_video(out / rel, frames, params["fps"], codec)
         vids.append({"video_id": vid, "path": rel.as_posix(), "subset": subset, **params})
         for row in rows:
@@ -288,7 +294,7 @@ def generate_detection(out_dir: str | os.PathLike, cfg: dict, classes: list[str]
     table = pd.DataFrame(ann, columns=ANNOTATION_COLUMNS).sort_values(["subset", "video", "t_start"],
                                                                        kind="stable", ignore_index=True)
     for c in classes:
-        for s in SUBSETS:
+        for s in (names[k] for k in SUBSETS):
             sel = table[(table.label == c) & (table.subset == s)]
             text = "".join(f"{r.video} {r.t_start:.3f} {r.t_end:.3f}\n" for r in sel.itertuples())
             write_text(out / "annotations" / f"{c}_{s}.txt", text)
