@@ -248,6 +248,9 @@ def test_detection_outputs_consistent(small_det):
                 lines.append((vid, c, float(a), float(b), s))
     assert sorted(lines) == sorted(map(tuple, table.itertuples(index=False)))
     assert pd.read_csv(out / "annotations.csv").equals(table)
+    # every class occurs in each subset, even with 2 test videos for 3 classes
+    for s, g in table.groupby("subset"):
+        assert sorted(g.label.unique()) == ["drop", "fight", "hug"], s
 
 
 def test_detection_subset_names(tmp_path):

@@ -45,27 +45,37 @@ def check_classes(classes: list[str]) -> None:
 
 
 def plan_instances(rng: np.random.Generator, n_frames: int, fps: float, classes: list[str],
-                   dcfg: dict, index: int = 0) -> list[tuple[str, int, int]]:
+                   dcfg: dict, index: int = 0, min_instances: int = 1) -> list[tuple[str, int, int]]:
     """(label, first frame, end frame exclusive) of the instances of one video, sorted.
 
-    Labels rotate with the video index (so every class appears once the set holds
-    len(classes) videos); durations are log-normal around the scaled class means,
-    unbiased (no duration-dependent rejection)."""
+    The count is ``floor(coverage * duration / mean duration + U(0, 1))``, at least
+    ``min_instances``. Labels rotate with the video index (video i starts at class
+    i * min_instances), so a subset of n videos holds every class once
+    n * min_instances >= len(classes). Durations are log-normal around the scaled class
+    means, unbiased (no duration-dependent rejection)."""
     duration = n_frames / fps
     scale = float(dcfg["instance_duration_scale"])
     means = {c: INFDET_MEAN_DURATION_S[c] * scale for c in classes}
     avg = float(np.mean(list(means.values())))
-    n_inst = max(1, int(np.floor(dcfg["coverage"] * duration / avg + rng.uniform())))
-    labels = [classes[(index + k) % len(classes)] for k in range(n_inst)]
+    n_inst = max(int(min_instances), 1, int(np.floor(dcfg["coverage"] * duration / avg + rng.uniform())))
+    labels = [classes[(index * int(min_instances) + k) % len(classes)] for k in range(n_inst)]
     rng.shuffle(labels)
     frames = []
     for lab in labels:
         mu = np.log(means[lab]) - DURATION_SPREAD ** 2 / 2  # mean of the log-normal = class mean
         d = np.clip(rng.lognormal(mu, DURATION_SPREAD), 0.35 * means[lab], 3.0 * means[lab])
         frames.append(max(int(round(d * fps)), 3))
-    # keep what fits with a background gap around each instance
-    while len(frames) > 1 and sum(frames) + (len(frames) + 1) * 2 > n_frames:
+    # keep what fits with a background gap (>= 2 frames) around each instance: drop extra
+    # instances first; at the minimum count shorten all of them (short videos only)
+    def room(k):
+        return n_frames - (k + 1) * 2
+    while len(frames) > max(int(min_instances), 1) and sum(frames) > room(len(frames)):
         frames.pop(), labels.pop()
+    while len(frames) > 1 and 3 * len(frames) > room(len(frames)):
+        frames.pop(), labels.pop()
+    if sum(frames) > room(len(frames)):
+        f = room(len(frames)) / sum(frames)
+        frames = [max(int(d * f), 3) for d in frames]
     frames[0] = min(frames[0], n_frames - 4)
     free = n_frames - sum(frames)
     gap = min(int(round(MIN_GAP_S * fps)), free // (len(frames) + 1))
@@ -138,13 +148,14 @@ def _idle_pose(m, rng, fps, gesture=False):
     return motion.gesture(t, prm, rng) if gesture else motion.idle(t, prm, rng)[0]
 
 
-def render_untrimmed(index: int, subset: str, dcfg: dict, classes: list[str], seed: int):
+def render_untrimmed(index: int, subset: str, dcfg: dict, classes: list[str], seed: int,
+                     min_instances: int = 1):
     """Frames (T, H, W) uint8, instance rows and video parameters of one detection video."""
     rng = video_rng(seed, "detection", subset, index)
     fps, h, w = float(dcfg["fps"]), int(dcfg["height"]), int(dcfg["width"])
     lo_s, hi_s = sorted(float(x) for x in dcfg["duration_s"])
     n = max(int(round(rng.uniform(lo_s, hi_s) * fps)), 16)
-    plan = plan_instances(rng, n, fps, classes, dcfg, index)
+    plan = plan_instances(rng, n, fps, classes, dcfg, index, min_instances)
     ambient = rng.uniform(10.0, 24.0)
     background, bg_info = make_background(rng, h, w, ambient)
     agents: list[_Agent] = []
@@ -278,13 +289,16 @@ def generate_detection(out_dir: str | os.PathLike, cfg: dict, classes: list[str]
     out = Path(out_dir)
     dcfg = cfg["detection"]
     container, codec = cfg.get("container", ".avi"), cfg.get("codec", "MJPG")
-    jobs = [(s, i) for s, k in zip(SUBSETS, (dcfg["n_train"], dcfg["n_test"])) for i in range(int(k))]
+    sizes = {"train": int(dcfg["n_train"]), "test": int(dcfg["n_test"])}
+    # small subsets get more instances per video so that each subset holds every class
+    min_inst = {s: -(-len(classes) // sizes[s]) for s in SUBSETS}
+    jobs = [(s, i) for s in SUBSETS for i in range(sizes[s])]
     ann, inst, vids = [], [], []
     for key, i in tqdm(jobs, desc="synthetic detection", unit="video", disable=None):
         subset = names[key]
         vid = f"video_{subset}_{i:04d}"
         rel = Path("videos") / f"{vid}{container}"
-        frames, rows, params = render_untrimmed(i, key, dcfg, classes, seed)
+        frames, rows, params = render_untrimmed(i, key, dcfg, classes, seed, min_inst[key])
         write_video(out / rel, frames, params["fps"], codec)
         vids.append({"video_id": vid, "path": rel.as_posix(), "subset": subset, **params})
         for row in rows:
