@@ -49,7 +49,6 @@ inputs by 255; this class does not, so a float frame here equals the uint8 frame
 """
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Mapping
 
@@ -179,7 +178,9 @@ def _batcher_pairs(n: int) -> list[tuple[int, int]]:
     return pairs
 
 
-@functools.lru_cache(maxsize=None)
+_PROGRAMS: dict = {}
+
+
 def selection_program(n_in: int, rank: int) -> tuple[tuple, int]:
     """A min/max program that selects the ``rank``-th smallest of ``n_in`` values.
 
@@ -189,6 +190,8 @@ def selection_program(n_in: int, rank: int) -> tuple[tuple, int]:
     over value ids (0..n_in-1 are the inputs).  For 25 values and rank 12 (5x5 median) it has
     about 200 min/max operations.
     """
+    if (n_in, rank) in _PROGRAMS:
+        return _PROGRAMS[(n_in, rank)]
     n = 1 << max(1, (n_in - 1).bit_length())
     wires: list = list(range(n_in)) + [None] * (n - n_in)
     nxt = n_in
@@ -211,7 +214,8 @@ def selection_program(n_in: int, rank: int) -> tuple[tuple, int]:
             kept.append(op)
             need.discard(op[1])
             need.update(op[2:])
-    return tuple(reversed(kept)), wires[rank]
+    _PROGRAMS[(n_in, rank)] = (tuple(reversed(kept)), wires[rank])
+    return _PROGRAMS[(n_in, rank)]
 
 
 def median_filter(u: torch.Tensor, ksize: int) -> torch.Tensor:
