@@ -285,3 +285,14 @@ def test_dispatcher_torch_backend_matches_opencv_backend_on_a_video():
     same, _ = image_agreement(out, ref)
     print(f"dispatcher video: mean EPE {epe:.4f} px, 8-bit within 1 level {same:.4%}")
     assert epe <= 0.05 and same >= 0.99
+
+
+@pytest.mark.slow
+def test_compiled_fixed_shape_path_equals_eager():
+    """torch.compile (inductor) of the step and the median, in the fixed-shape masked mode the
+    GPU uses, gives the eager result (small problem: compile time dominates)."""
+    params = {**DEFAULTS, "nscales": 2, "warps": 2, "outer_iterations": 3, "inner_iterations": 10}
+    p0, p1 = affine_pairs("translation", 2, 24, 32, seed=8)
+    eager = TorchTVL1(params).compute(p0, p1)
+    comp = TorchTVL1(params, compile=True, compact=False, sync_every=4).compute(p0, p1)
+    assert np.abs(comp - eager).max() < 1e-3
