@@ -176,10 +176,13 @@ def main(argv=None) -> int:
         lines += [f"Note: {args.note}", ""]
     lines += ["| size (HxW) | backend | device | pairs | pairs/s | ratio to OpenCV | EPE px | 8-bit xy | mag | frames |",
               "|---|---|---|---|---|---|---|---|---|---|"]
+    def fmt(r, key):
+        return f"{r[key]:.4f}" if key in r else "ref"
+
     for r in results["rows"]:
         lines.append(f"| {r['size']} | {r['backend']} | {r['device']} | {r['pairs']} | {r['pairs_per_s']:.2f} | "
-                     f"{r['ratio_to_opencv']:.2f} | {r.get('mean_epe_px', float('nan')):.4f} | "
-                     f"{r.get('img8_xy_within_1', float('nan')):.4f} | {r.get('img8_mag_within_1', float('nan')):.4f} | "
+                     f"{r['ratio_to_opencv']:.2f} | {fmt(r, 'mean_epe_px')} | "
+                     f"{fmt(r, 'img8_xy_within_1')} | {fmt(r, 'img8_mag_within_1')} | "
                      f"{r['source']} |")
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     log.info("wrote %s.{md,json}", out)
