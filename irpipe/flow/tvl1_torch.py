@@ -422,14 +422,17 @@ class TorchTVL1:
         to the full tensors and dropped from the working batch, so no work is spent on them
         (one host sync per step: the CPU default).  Returns (u, px, py, steps run)."""
         p = self.params
+        step = self._step if self._compiled else _step_eager
         idx = None  # positions in the full batch of the working pairs (None: all of them)
-        cu, cpx, cpy, cg, crho, cinv = u, px, py, g, rho_c, inv_grad
+        # px, py are fresh per level and updated in place by the eager step: work on copies so
+        # that the write-back below never reads half-updated values
+        cu, cpx, cpy, cg, crho, cinv = u, px.clone(), py.clone(), g, rho_c, inv_grad
         n = 0
         for _outer in range(int(p["outer_iterations"])):
             if mf > 1:
                 cu = self._median_uv(cu, mf)
             for _inner in range(int(p["inner_iterations"])):
-                cu, cpx, cpy, still = self._step(cu, cpx, cpy, cg, crho, cinv, None, eps_scaled, l_t, theta, taut)
+                cu, cpx, cpy, still = step(cu, cpx, cpy, cg, crho, cinv, None, eps_scaled, l_t, theta, taut)
                 n += 1
                 self.last_stats["pair_steps"] += cu.shape[0]
                 if bool(still.all()):
@@ -502,7 +505,7 @@ def _step(u: torch.Tensor, px: torch.Tensor, py: torch.Tensor, g: torch.Tensor,
     # forward differences of the new u, zero on the last column / row
     ux = F.pad(u_new[..., 1:] - u_new[..., :-1], (0, 1))
     uy = F.pad(u_new[..., 1:, :] - u_new[..., :-1, :], (0, 0, 0, 1))
-    ng = 1.0 + taut * torch.sqrt(ux * ux + uy * uy)
+    ng = 1.0 + taut * torch.hypot(ux, uy)  # OpenCV uses hypot too
     px_new = (px + taut * ux) / ng
     py_new = (py + taut * uy) / ng
     still = err > eps_scaled
@@ -511,3 +514,31 @@ def _step(u: torch.Tensor, px: torch.Tensor, py: torch.Tensor, g: torch.Tensor,
     a = active.view(-1, 1, 1, 1)
     return (torch.where(a, u_new, u), torch.where(a, px_new, px), torch.where(a, py_new, py),
             active & still)
+
+
+def _step_eager(u: torch.Tensor, px: torch.Tensor, py: torch.Tensor, g: torch.Tensor,
+                rho_c: torch.Tensor, inv_grad: torch.Tensor, active: torch.Tensor | None,
+                eps_scaled: float, l_t: float, theta: float, taut: float):
+    """:func:`_step` for eager mode: the same arithmetic in about 22 kernels instead of ~37
+    (fused multiply-adds, ``out=`` into views, in-place updates of p). ``px``/``py`` are updated
+    in place; only used unmasked (``active`` None) by the compact path."""
+    assert active is None
+    rho = torch.addcmul(rho_c, g[:, :1], u[:, :1])
+    for c in range(1, u.shape[1]):
+        rho.addcmul_(g[:, c:c + 1], u[:, c:c + 1])
+    fac = rho.mul_(inv_grad).neg_().clamp_(-l_t, l_t)
+    div = px + py
+    div[..., 1:].sub_(px[..., :-1])
+    div[..., 1:, :].sub_(py[..., :-1, :])
+    u_new = torch.addcmul(u, g, fac)
+    u_new.add_(div, alpha=theta)
+    d = torch.sub(u_new, u)
+    err = d.mul_(d).sum(dim=(1, 2, 3))
+    ux = torch.zeros_like(u_new)
+    uy = torch.zeros_like(u_new)
+    torch.sub(u_new[..., 1:], u_new[..., :-1], out=ux[..., :-1])
+    torch.sub(u_new[..., 1:, :], u_new[..., :-1, :], out=uy[..., :-1, :])
+    ng = torch.hypot(ux, uy).mul_(taut).add_(1.0)
+    px.add_(ux, alpha=taut).div_(ng)
+    py.add_(uy, alpha=taut).div_(ng)
+    return u_new, px, py, err > eps_scaled

@@ -176,9 +176,13 @@ def test_api_shapes_dtype_and_single_pair():
     assert np.abs(tv.compute(p0.astype(np.float32), p1.astype(np.float32)) - out).max() < 1e-5
 
 
-def test_compact_and_masked_batching_agree_and_count_steps():
+def test_compact_and_masked_batching_agree_and_count_steps(monkeypatch):
     """Dropping stopped pairs (CPU default) and freezing them by mask (CUDA default) give the
-    same flow; the compact path runs fewer pair-steps than the batch would without it."""
+    same flow; the compact path runs fewer pair-steps than the batch would without it.
+    Both paths are given the same step arithmetic (the eager in-place step rounds differently,
+    and 7500 iterations amplify rounding differences: that is what the OpenCV tests bound)."""
+    import irpipe.flow.tvl1_torch as mod
+    monkeypatch.setattr(mod, "_step_eager", mod._step)
     p0, p1 = affine_pairs("translation", 3, 32, 40, seed=7)
     tc = TorchTVL1(DEFAULTS, compact=True)
     tm = TorchTVL1(DEFAULTS, compact=False, sync_every=3)
