@@ -169,7 +169,12 @@ def h5_content(path: Path) -> dict:
     with h5py.File(path, "r") as h5:
         for name, ds in h5.items():
             arr = ds[()]
-            out[f"data:{name}"] = (arr.dtype.str, arr.shape, arr.tobytes())
+            if getattr(arr, "dtype", None) is not None and arr.dtype.kind == "O":  # strings
+                out[f"data:{name}"] = ("O", arr.shape, [x.decode() if isinstance(x, bytes) else x
+                                                         for x in arr.ravel().tolist()])
+            else:
+                arr = np.asarray(arr)
+                out[f"data:{name}"] = (arr.dtype.str, arr.shape, arr.tobytes())
         for k, v in h5.attrs.items():
             if k in ("source_path",):
                 continue
