@@ -63,6 +63,7 @@ class TrainSettings:
     channels_last: bool = True
     input_mean: float = 128.0
     input_std: float = 64.0
+    optimizer: str = "sgd"
 
     @classmethod
     def from_config(cls, c3d: dict) -> "TrainSettings":
@@ -72,7 +73,8 @@ class TrainSettings:
                    log_every=int(t["log_every"]), checkpoint_every=int(t["checkpoint_every"]),
                    eval_batch_size=int(t["eval_batch_size"]), bf16=bool(t["bf16"]),
                    channels_last=bool(t["channels_last"]),
-                   input_mean=float(c3d["clips"]["input_mean"]), input_std=float(c3d["clips"]["input_std"]))
+                   input_mean=float(c3d["clips"]["input_mean"]), input_std=float(c3d["clips"]["input_std"]),
+                   optimizer=str(t["optimizer"]))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -108,6 +110,16 @@ def _to_input(x: torch.Tensor, device: torch.device, settings: TrainSettings) ->
     return x
 
 
+def make_optimizer(model: C3D, settings: TrainSettings) -> torch.optim.Optimizer:
+    """SGD with momentum (the paper); Adam is offered for short from-scratch CPU runs."""
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
+                               weight_decay=settings.weight_decay)
+    if settings.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    raise ValueError(f"unknown optimizer {settings.optimizer!r}")
+
+
 def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSettings, *, crop: int,
           alpha: float, q_table: np.ndarray | None, seed: int, device: torch.device,
           checkpoint_path: str | os.PathLike | None = None, fingerprint: str = "",
@@ -122,8 +134,7 @@ def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSe
     clips = clips.to(device)
     y_all = torch.as_tensor(labels, dtype=torch.long, device=device)
     q = torch.as_tensor(q_table, device=device) if q_table is not None else None
-    opt = torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
-                          weight_decay=settings.weight_decay)
+    opt = make_optimizer(model, settings)
     start = 0
     ckpt = Path(checkpoint_path) if checkpoint_path else None
     if ckpt is not None and ckpt.exists():
