@@ -19,7 +19,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import h5py
 import numpy as np
@@ -98,18 +98,31 @@ class ClipSet:
 
 
 def load_clips(paths: Sequence[str | os.PathLike], video_ids: Sequence[str], labels: Sequence[int],
-               stream: str, clip_len: int, size: str = "c3d") -> ClipSet:
-    """Read every video's clips for one stream. All videos must share one frame size."""
+               stream: str, clip_len: int, size: str = "c3d",
+               on_bad: Callable[[BadInputError], None] | None = None) -> ClipSet:
+    """Read every video's clips for one stream. All videos must share one frame size.
+
+    A bad store raises :class:`BadInputError`, unless ``on_bad`` is given: it is called with the
+    error (it re-raises, or records the video as skipped) and the video is left out."""
     chunks, vid, lab, padded = [], [], [], []
+    kept_ids, kept_labels = [], []
     shape = None
-    for i, (path, label) in enumerate(zip(paths, labels)):
-        frames = read_stream(path, stream, size)
-        if shape is None:
-            shape = frames.shape[1:]
-        elif frames.shape[1:] != shape:
-            raise BadInputError(path, f"frame size {frames.shape[1:3]} differs from the other videos' {shape[:2]}")
+    for path, label, video_id in zip(paths, labels, video_ids):
+        try:
+            frames = read_stream(path, stream, size)
+            if shape is not None and frames.shape[1:] != shape:
+                raise BadInputError(path, f"frame size {frames.shape[1:3]} differs from the other videos' {shape[:2]}")
+        except BadInputError as exc:
+            if on_bad is None:
+                raise
+            on_bad(exc)
+            continue
+        shape = frames.shape[1:]
+        i = len(kept_ids)
+        kept_ids.append(video_id)
+        kept_labels.append(int(label))
         if frames.shape[0] < clip_len:
-            padded.append(video_ids[i])
+            padded.append(video_id)
             log.warning("%s: %d frames < clip length %d: padded with its last frame", path, frames.shape[0], clip_len)
         c = split_clips(frames, clip_len)
         chunks.append(c)
@@ -118,7 +131,7 @@ def load_clips(paths: Sequence[str | os.PathLike], video_ids: Sequence[str], lab
     if not chunks:
         raise ValueError("no videos to read clips from")
     return ClipSet(torch.from_numpy(np.concatenate(chunks)), np.concatenate(vid), np.concatenate(lab),
-                   list(video_ids), np.asarray(labels, dtype=np.int64), padded)
+                   kept_ids, np.asarray(kept_labels, dtype=np.int64), padded)
 
 
 def crop_size(height: int, crop: int | None) -> int:

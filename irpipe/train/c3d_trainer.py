@@ -239,7 +239,8 @@ class StreamResult:
 def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split: int, n_classes: int,
                out_path: str | os.PathLike, checkpoint_path: str | os.PathLike | None = None,
                model_path: str | os.PathLike | None = None, run=None,
-               callbacks: Sequence[Callable[[int, dict], None]] = ()) -> StreamResult:
+               callbacks: Sequence[Callable[[int, dict], None]] = (),
+               on_bad: Callable[[Exception], None] | None = None) -> StreamResult:
     """Train one stream on a split's training videos and write per-video predictions.
 
     ``videos``: a table (pandas DataFrame) with columns video_id, label_index, subset, path (the
@@ -249,7 +250,9 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
     device = resolve_device(c3d["device"])
     clip_len = int(c3d["clips"]["clip_len"])
     data = load_clips(list(videos["path"]), list(videos["video_id"]), list(videos["label_index"]), stream,
-                      clip_len, size=c3d["frame_size"])
+                      clip_len, size=c3d["frame_size"], on_bad=on_bad)
+    # videos skipped as bad inputs (on_bad_input: skip) leave the table too
+    videos = videos.set_index("video_id").loc[data.video_ids].reset_index()
     crop = crop_size(int(data.clips.shape[2]), c3d["clips"]["crop"])
     train_mask = (videos["subset"] == "train").to_numpy()
     if not train_mask.any() or train_mask.all():

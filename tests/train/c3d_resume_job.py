@@ -21,7 +21,7 @@ videos = pd.read_csv(data_dir / "videos.csv").assign(path=lambda d: d["frames"])
 cfg = validate_config({"c3d": {"model": {"width_scale": 0.0625, "fc_dim": 16},
                                "dcl": {"code_dim": 7, "variation_pool": 2},
                                "clips": {"crop": 16},
-                               "train": {"iterations": 12, "batch_size": 4, "lr": 0.01,
+                               "train": {"iterations": 12, "batch_size": 4, "lr": 0.01, "optimizer": "sgd",
                                          "checkpoint_every": 3, "log_every": 2}}})
 
 

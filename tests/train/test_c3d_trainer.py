@@ -72,6 +72,7 @@ def test_killed_job_resumes_to_the_same_weights(tmp_path):
     np.testing.assert_array_equal(pa["softmax"], pb["softmax"])
 
 
+@pytest.mark.slow
 def test_run_stream_outputs_and_learns(tmp_path):
     """A tiny flow-stream run: predictions file per the contract, far above chance on easy data."""
     torch.set_num_threads(2)
@@ -80,7 +81,8 @@ def test_run_stream_outputs_and_learns(tmp_path):
     cfg = validate_config({"c3d": {"model": {"width_scale": 0.0625, "fc_dim": 32, "dropout": 0.0},
                                    "dcl": {"code_dim": 10, "variation_pool": 2},
                                    "clips": {"crop": 16},
-                                   "train": {"iterations": 60, "batch_size": 8, "lr": 0.03}}})
+                                   "train": {"iterations": 40, "batch_size": 8, "lr": 0.003,
+                                             "optimizer": "adam"}}})
     res = run_stream(videos, "flow", 0.02, cfg["c3d"], seed=0, split=1, n_classes=4,
                      out_path=tmp_path / "p.h5", checkpoint_path=tmp_path / "ck.pt")
     p = read_predictions(tmp_path / "p.h5")
