@@ -95,3 +95,33 @@ def test_run_stream_outputs_and_learns(tmp_path):
     # N = 10 = 2*4 + 2: two classes own 3 coordinates
     assert len(a["class_variation"].split(",")) == 4
     assert res.metrics["knn_accuracy"] >= 0.75 and res.metrics["softmax_accuracy"] >= 0.5, res.metrics
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_gpu_path_bf16_channels_last(tmp_path):
+    """uint8 clips on the GPU, augmentation there, bf16 autocast + channels_last_3d; same outputs
+    contract as on the CPU and a model that learns."""
+    from irpipe.data.clips import make_batch
+    from irpipe.train.c3d_trainer import TrainSettings, _to_input, prepare_model
+    from irpipe.models.c3d import C3D, C3DSpec
+
+    dev = torch.device("cuda")
+    clips = torch.randint(0, 256, (4, 16, 20, 24, 1), dtype=torch.uint8, device=dev)
+    x = make_batch(clips, 16, True, torch.Generator().manual_seed(0))
+    assert x.device.type == "cuda" and x.shape == (4, 3, 16, 16, 16)
+    s = TrainSettings()
+    net = prepare_model(C3D(C3DSpec(n_classes=3, width_scale=1 / 16, fc_dim=16, code_dim=6, crop=16)), dev, s)
+    assert net.conv2.weight.is_contiguous(memory_format=torch.channels_last_3d)
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        out = net(_to_input(x, dev, s))
+    assert out["logits"].dtype == torch.bfloat16
+    videos = make_dataset(tmp_path, n_classes=3, per_class=4, n_train=3, n_frames=17, h=20, w=24)
+    cfg = validate_config({"c3d": {"device": "cuda", "model": {"width_scale": 0.0625, "fc_dim": 32, "dropout": 0.0},
+                                   "dcl": {"code_dim": 7, "variation_pool": 2}, "clips": {"crop": 16},
+                                   "train": {"iterations": 60, "batch_size": 8, "lr": 0.003}}})
+    res = run_stream(videos.assign(path=videos["flow"]), "flow", 0.02, cfg["c3d"], seed=0, split=0, n_classes=3,
+                     out_path=tmp_path / "p.h5")
+    p = read_predictions(tmp_path / "p.h5")
+    assert np.all(np.isfinite(p["softmax"])) and np.all(np.isfinite(p["codes"]))
+    assert res.metrics["knn_accuracy"] > 0.5
