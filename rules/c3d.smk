@@ -6,35 +6,24 @@
 C3D = config["c3d"]
 C3D_VARIANTS = ["dcl", "nodcl"]
 C3D_GPU = 1 if str(C3D["device"]).startswith("cuda") else 0
-
-
-def c3d_alpha_str(a):
-    return f"{float(a):g}"
-
-
-C3D_SWEEP = [c3d_alpha_str(a) for a in C3D["alpha_sweep"]]
+C3D_SWEEP = [f"{float(a):g}" for a in C3D["alpha_sweep"]]  # alpha wildcard values: 0, 0.005, 0.02, 0.1
 
 wildcard_constraints:
     stream="ir|flow",
     variant="dcl|nodcl",
     alpha=r"[0-9.e+-]+",
 
-
-def c3d_stores(wildcards):
-    if wildcards.stream == "ir":
-        return [frames_store("recognition", v) for v in recognition_videos()]
-    return [flow_store("recognition", v) for v in recognition_videos()]
-
-
-def c3d_predictions(stream, variant, split):
-    return f"results/c3d/{stream}_{variant}/split{split}/predictions.h5"
+# the IR stream reads every recognition video's frame store, the flow stream its flow store
+C3D_STORES = lambda wc: [
+    (frames_store if wc.stream == "ir" else flow_store)("recognition", v) for v in recognition_videos()
+]
 
 
 rule c3d_train:
     input:
         TRACKING,
         splits="results/data/recognition/splits.csv",
-        stores=c3d_stores,
+        stores=C3D_STORES,
     output:
         predictions="results/c3d/{stream}_{variant}/split{split}/predictions.h5",
         model="results/c3d/{stream}_{variant}/split{split}/model.pt",
@@ -58,7 +47,7 @@ rule c3d_sweep:
     input:
         TRACKING,
         splits="results/data/recognition/splits.csv",
-        stores=c3d_stores,
+        stores=C3D_STORES,
     output:
         predictions="results/c3d/sweep/{stream}_alpha{alpha}/split{split}/predictions.h5",
         model="results/c3d/sweep/{stream}_alpha{alpha}/split{split}/model.pt",
@@ -81,7 +70,9 @@ rule c3d_sweep:
 rule table2:
     input:
         TRACKING,
-        predictions=[c3d_predictions(s, v, k) for s in ["ir", "flow"] for v in C3D_VARIANTS for k in SPLITS],
+        predictions=[
+            f"results/c3d/{s}_{v}/split{k}/predictions.h5" for s in ["ir", "flow"] for v in C3D_VARIANTS for k in SPLITS
+        ],
     output:
         csv="results/tables/table2.csv",
         md="results/tables/table2.md",
