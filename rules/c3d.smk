@@ -43,11 +43,21 @@ rule c3d_train:
         "../workflow_scripts/c3d_train.py"
 
 
+# A sweep point with alpha 0 or alpha = dcl.alpha is the same job as the nodcl / dcl training of
+# that stream and split (same seed, same data, same settings): it copies that job's outputs.
+C3D_REUSE = lambda wc: (
+    [f"results/c3d/{wc.stream}_{'nodcl' if float(wc.alpha) == 0 else 'dcl'}/split{wc.split}/{f}"
+     for f in ("predictions.h5", "model.pt")]
+    if float(wc.alpha) in (0.0, float(C3D["dcl"]["alpha"])) and int(wc.split) in SPLITS else []
+)
+
+
 rule c3d_sweep:
     input:
         TRACKING,
         splits="results/data/recognition/splits.csv",
         stores=C3D_STORES,
+        reuse=C3D_REUSE,
     output:
         predictions="results/c3d/sweep/{stream}_alpha{alpha}/split{split}/predictions.h5",
         model="results/c3d/sweep/{stream}_alpha{alpha}/split{split}/model.pt",
