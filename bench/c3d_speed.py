@@ -152,13 +152,13 @@ def write_results(dev_name: str, rows: list[dict], note: str) -> None:
     (RESULTS / f"c3d_speed_{dev_name}.json").write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
     lines = [f"# C3D speed on {dev_name} ({meta['time_utc']}, torch {meta['torch']}, {meta['threads']} threads)", "",
              note, "",
-             "| size | device | batch | params | GFLOP/clip fwd | train clips/s | infer clips/s | train TFLOP/s | of bf16 peak |",
+             "| size | device | batch | params | GFLOP/clip fwd | train clips/s | infer clips/s | train GFLOP/s | of bf16 peak |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         frac = r.get("train_fraction_of_bf16_peak")
         lines.append(f"| {r['size']} | {r.get('gpu', r['device'])} | {r['batch']} | {r['params']:,} | "
                      f"{r['forward_gflop_per_clip']:.2f} | {r['train_clips_per_s']:.2f} | {r['infer_clips_per_s']:.2f} | "
-                     f"{r['train_tflops']:.3f} | {'' if frac is None else f'{100 * frac:.1f}%'} |")
+                     f"{1000 * r['train_tflops']:.2f} | {'' if frac is None else f'{100 * frac:.1f}%'} |")
     (RESULTS / f"c3d_speed_{dev_name}.md").write_text("\n".join(lines) + "\n")
 
 
