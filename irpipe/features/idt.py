@@ -13,7 +13,8 @@ Follows the parameters and the steps of the authors' ``DenseTrackStab`` code:
 - camera motion: a homography (RANSAC, 1 px) from keypoint matches (ORB or SIFT; SURF is
   not in the PyPI OpenCV builds) plus flow matches at good features to track; kept if more
   than 50 matches and 25 inliers; the current frame is warped back and the flow
-  re-computed on the warped frame ("warped flow"); HOF, MBH and the trajectory shape use
+  re-computed on the warped frame ("warped flow"; skipped, the flow reused, when the
+  homography moves no frame corner by ``warp_min_shift`` = 0.05 px or more); HOF, MBH and the trajectory shape use
   the warped flow, tracking uses the original flow. (No human detector is used: the
   original code masks out detected humans when matching; this one does not.)
 - removal of static (std of positions < sqrt(3) px on both axes), erratic (std > 50 px, or
@@ -76,6 +77,7 @@ class IDTParams:
     ransac_threshold: float = 1.0
     min_matches: int = 50
     min_inliers: int = 25
+    warp_min_shift: float = 0.05
     max_frames: int | None = None
 
     @classmethod
@@ -103,73 +105,84 @@ _NBINS_ALL = _o  # 33
 
 def _orientation_hist(x: np.ndarray, y: np.ndarray, n_orient: int, zero_bin: bool,
                       min_flow: float) -> np.ndarray:
-    """Per-pixel orientation histogram (H, W, n_orient [+1]) with linear bin interpolation."""
+    """Per-pixel orientation histogram (n_orient [+1], H, W) with linear bin interpolation.
+
+    Magnitude is split between the two nearest of ``n_orient`` orientation bins over 360
+    degrees; with ``zero_bin`` (HOF) a vector of magnitude <= ``min_flow`` instead puts a
+    count of 1 in the extra last bin.
+    """
     import cv2
 
+    H, W = x.shape
     mag, ang = cv2.cartToPolar(x, y, angleInDegrees=True)
-    ang = np.where(ang >= 360.0, ang - 360.0, ang)
-    fbin = ang * (n_orient / 360.0)
-    b0 = np.floor(fbin).astype(np.int64) % n_orient
-    w1 = (fbin - np.floor(fbin)) * mag
+    mag, ang = mag.ravel(), ang.ravel()
+    fbin = ang * np.float32(n_orient / 360.0)
+    fl = np.floor(fbin)
+    b0 = fl.astype(np.int64) % n_orient
+    w1 = (fbin - fl) * mag
     w0 = mag - w1
     b1 = (b0 + 1) % n_orient
     nd = n_orient + (1 if zero_bin else 0)
     if zero_bin:
         still = mag <= min_flow
-        b0 = np.where(still, n_orient, b0)
-        w0 = np.where(still, 1.0, w0).astype(np.float32)
-        w1 = np.where(still, 0.0, w1).astype(np.float32)
-    H, W = x.shape
-    hist = np.zeros((H * W, nd), np.float32)
-    rows = np.arange(H * W)
-    hist[rows, b0.ravel()] = w0.ravel()
-    hist[rows, b1.ravel()] += w1.ravel()  # b1 != b0 for every pixel, so no collision
-    return hist.reshape(H, W, nd)
+        b0[still] = n_orient
+        w0[still] = 1.0
+        w1[still] = 0.0
+    hist = np.zeros(nd * H * W, np.float32)
+    pix = np.arange(H * W)
+    hist[b0 * (H * W) + pix] = w0
+    hist[b1 * (H * W) + pix] += w1  # b1 != b0 for every pixel: no collision
+    return hist.reshape(nd, H, W)
 
 
 def integral_histograms(grey: np.ndarray, flow_warp: np.ndarray, min_flow: float) -> np.ndarray:
-    """(H+1, W+1, 33) float64 integral of the HOG | HOF | MBHx | MBHy per-pixel histograms."""
+    """(33, H+1, W+1) float64 integral images of the HOG | HOF | MBHx | MBHy histograms.
+
+    HOG on the grey frame's [-1, 0, 1] gradients, HOF on the warped flow, MBHx / MBHy on
+    the [-1, 0, 1] gradients of its x and y components.
+    """
     import cv2
 
     g = grey.astype(np.float32)
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=1)
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=1)
-    fx = np.ascontiguousarray(flow_warp[..., 0])
-    fy = np.ascontiguousarray(flow_warp[..., 1])
-    parts = [
-        _orientation_hist(gx, gy, 8, False, min_flow),
+    sob = lambda a, dx, dy: cv2.Sobel(a, cv2.CV_32F, dx, dy, ksize=1)  # noqa: E731
+    fx = np.ascontiguousarray(flow_warp[..., 0], dtype=np.float32)
+    fy = np.ascontiguousarray(flow_warp[..., 1], dtype=np.float32)
+    hist = np.concatenate([
+        _orientation_hist(sob(g, 1, 0), sob(g, 0, 1), 8, False, min_flow),
         _orientation_hist(fx, fy, 8, True, min_flow),
-        _orientation_hist(cv2.Sobel(fx, cv2.CV_32F, 1, 0, ksize=1), cv2.Sobel(fx, cv2.CV_32F, 0, 1, ksize=1),
-                          8, False, min_flow),
-        _orientation_hist(cv2.Sobel(fy, cv2.CV_32F, 1, 0, ksize=1), cv2.Sobel(fy, cv2.CV_32F, 0, 1, ksize=1),
-                          8, False, min_flow),
-    ]
-    hist = np.concatenate(parts, axis=2).astype(np.float64)
-    H, W, B = hist.shape
-    integ = np.zeros((H + 1, W + 1, B), np.float64)
-    np.cumsum(np.cumsum(hist, axis=0), axis=1, out=integ[1:, 1:])
-    return integ
+        _orientation_hist(sob(fx, 1, 0), sob(fx, 0, 1), 8, False, min_flow),
+        _orientation_hist(sob(fy, 1, 0), sob(fy, 0, 1), 8, False, min_flow),
+    ])
+    H, W = g.shape
+    out = np.empty((len(hist), H + 1, W + 1), np.float64)
+    for i, h in enumerate(hist):
+        out[i] = cv2.integral(h, sdepth=cv2.CV_64F)
+    return out
 
 
 def patch_descriptors(integ: np.ndarray, pts: np.ndarray, p: IDTParams) -> np.ndarray:
     """Per-frame descriptors (N, 132) at points ``pts`` (N, 2: x, y) of one scale.
 
-    Layout per type: cells in x-major order (x outer, y inner), ``nbins`` each; every
-    type's vector gets + epsilon, L1 normalisation and a square root.
+    The patch (``patch_size`` square, clamped inside the frame) around the rounded point is
+    cut into ``nxy_cell`` x ``nxy_cell`` cells; layout per type: cells in x-major order
+    (x outer, y inner), bins fastest; each type's vector gets + epsilon, L1 normalisation
+    and a square root.
     """
-    H, W = integ.shape[0] - 1, integ.shape[1] - 1
+    B, H, W = integ.shape[0], integ.shape[1] - 1, integ.shape[2] - 1
     ps, nc = p.patch_size, p.nxy_cell
     cs = ps // nc
+    N = len(pts)
     x0 = np.clip(np.rint(pts[:, 0]).astype(np.int64) - ps // 2, 0, W - ps)
     y0 = np.clip(np.rint(pts[:, 1]).astype(np.int64) - ps // 2, 0, H - ps)
     k = np.arange(nc + 1) * cs
-    G = integ[(y0[:, None] + k[None, :])[:, :, None], (x0[:, None] + k[None, :])[:, None, :]]  # (N, ny+1, nx+1, B)
-    cells = G[:, 1:, 1:] - G[:, :-1, 1:] - G[:, 1:, :-1] + G[:, :-1, :-1]  # (N, ny, nx, B)
-    cells = np.transpose(cells, (0, 2, 1, 3)).reshape(len(pts), nc * nc, -1)  # x outer, y inner
+    flat = ((y0[:, None, None] + k[None, :, None]) * (W + 1) + (x0[:, None, None] + k[None, None, :])).ravel()
+    G = integ.reshape(B, -1)[:, flat].reshape(B, N, nc + 1, nc + 1)  # (B, N, y, x)
+    cells = G[:, :, 1:, 1:] - G[:, :, :-1, 1:] - G[:, :, 1:, :-1] + G[:, :, :-1, :-1]  # (B, N, ny, nx)
+    cells = np.transpose(cells, (1, 3, 2, 0)).reshape(N, nc * nc, B)  # (N, x outer / y inner, B)
     out = []
     for kind in ("hog", "hof", "mbhx", "mbhy"):
         a, b = _OFFS[kind]
-        v = np.maximum(cells[:, :, a:b], 0).reshape(len(pts), -1) + p.epsilon
+        v = np.maximum(cells[:, :, a:b], 0).reshape(N, nc * nc * (b - a)) + p.epsilon
         v = np.sqrt(v / v.sum(axis=1, keepdims=True))
         out.append(v)
     return np.concatenate(out, axis=1).astype(np.float32)
@@ -252,6 +265,14 @@ class _CameraMotion:
                     if n_inl > self.p.min_inliers:
                         H = Hc
         return H, n_inl
+
+
+def homography_shift(H: np.ndarray, width: int, height: int) -> float:
+    """Largest displacement (px) that ``H`` applies to the four frame corners."""
+    c = np.array([[0, 0, 1], [width - 1, 0, 1], [0, height - 1, 1], [width - 1, height - 1, 1]], np.float64)
+    m = c @ np.asarray(H, np.float64).T
+    m = m[:, :2] / m[:, 2:3]
+    return float(np.abs(m - c[:, :2]).max())
 
 
 def warp_back(grey: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -422,7 +443,10 @@ def extract_idt(frames: np.ndarray, params: IDTParams | dict | None = None, path
         if cam is not None:
             Hm, n_inl = cam.homography(prev, grey, flow)
             inliers.append(n_inl)
-            flow_warp = flow if np.allclose(Hm, np.eye(3)) else farneback(prev, warp_back(grey, Hm), p)
+            # A homography that moves no frame corner by warp_min_shift px or more leaves the
+            # warped frame equal to the frame: the warped flow is then the flow itself.
+            flow_warp = (flow if homography_shift(Hm, Ww, Hh) < p.warp_min_shift
+                         else farneback(prev, warp_back(grey, Hm), p))
         else:
             flow_warp = flow
         residual.append(float(np.linalg.norm(flow_warp, axis=2).mean()))
