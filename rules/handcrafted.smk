@@ -62,6 +62,7 @@ rule handcrafted_classify:
     output:
         posteriors="results/handcrafted/split{split}/posteriors.h5",
         metrics="results/handcrafted/split{split}/metrics.csv",
+        concepts="results/handcrafted/split{split}/concepts.h5",
     log:
         "results/logs/handcrafted_classify/split{split}.log",
     threads: 1

@@ -1,5 +1,5 @@
 """SVMs, substitute concept bank, early and late fusion on one split: posteriors + metrics."""
-from irpipe.features.baseline import KINDS, classify_split, write_metrics, write_posteriors
+from irpipe.features.baseline import KINDS, classify_split, write_concepts, write_metrics, write_posteriors
 from irpipe.workflow import run_script
 
 
@@ -15,6 +15,7 @@ def main(smk, run):
     write_posteriors(smk.output.posteriors, result,
                      {"split": split, "concepts": cfg["handcrafted"]["concepts"]["name"],
                       "classes": ",".join(cfg["dataset"]["recognition"]["classes"])})
+    write_concepts(smk.output.concepts, result, {"split": split, "name": cfg["handcrafted"]["concepts"]["name"]})
     write_metrics(smk.output.metrics, result)
     for _, r in result["metrics"].iterrows():
         run.log_metrics({f"{r['method']}.accuracy": r["accuracy"], f"{r['method']}.macro_ap": r["macro_ap"]},

@@ -10,7 +10,8 @@ Per split (``classify_split``), from the three Fisher-vector files of the split:
 - ``early_concepts``: one SVM on the concatenated concept scores of the three kinds;
 - ``late_all``: the average of the posteriors of the six SVMs above.
 
-Outputs ``posteriors.h5`` (``video_id``, ``label_index`` of the test videos, one (N, C)
+Outputs ``concepts.h5`` (substitute concept scores of all videos, training ones out of
+fold), ``posteriors.h5`` (``video_id``, ``label_index`` of the test videos, one (N, C)
 array per method) and ``metrics.csv`` (method, split, accuracy = mean per-class
 accuracy, macro_ap = macro one-vs-rest AP, n_test). ``make_table1`` turns the per-split
 metrics into Table 1 with the paper's eight rows.
@@ -104,8 +105,28 @@ def classify_split(fv_paths: Mapping[str, str], cfg: dict, seed: int, n_classes:
             raise RuntimeError(f"non-finite posteriors for {m} on split {split}")
         met = classification_metrics(y[te], post[m])
         rows.append({"method": m, "split": int(split), **met, "n_test": int(len(te)), "n_train": int(len(tr))})
+    order = np.concatenate([tr, te])
+    concepts = {"video_id": [ids[i] for i in order], "label_index": y[order], "is_train": is_train[order],
+                "scores": {k: np.concatenate([concept_tr[j], concept_te[j]]) for j, k in enumerate(KINDS)}}
     return {"video_id": [ids[i] for i in te], "label_index": y[te], "posteriors": post,
-            "metrics": pd.DataFrame(rows)}
+            "metrics": pd.DataFrame(rows), "concepts": concepts}
+
+
+def write_concepts(path: str | os.PathLike, result: dict, attrs: Mapping | None = None) -> None:
+    """Substitute concept scores of every video of the split (training videos: out of fold)."""
+    import h5py
+
+    c = result["concepts"]
+    with atomic_path(path, suffix=".tmp.h5") as tmp:
+        with h5py.File(tmp, "w") as h5:
+            h5.create_dataset("video_id", data=np.array(c["video_id"], dtype=object),
+                              dtype=h5py.string_dtype("utf-8"))
+            h5.create_dataset("label_index", data=np.asarray(c["label_index"], np.int64))
+            h5.create_dataset("is_train", data=np.asarray(c["is_train"], bool))
+            for k, v in c["scores"].items():
+                h5.create_dataset(f"scores_{k}", data=np.asarray(v, np.float32))
+            for k, v in (attrs or {}).items():
+                h5.attrs[k] = v
 
 
 def write_posteriors(path: str | os.PathLike, result: dict, attrs: Mapping | None = None) -> None:

@@ -14,6 +14,48 @@ import numpy as np
 from ..errors import BadInputError
 
 
+_CY_DSIFT = None
+
+
+def _cy_dsift():
+    """cyvlfeat's compiled ``cy_dsift``, loaded without running ``import cyvlfeat``.
+
+    The package's ``__init__`` imports every submodule and with them scipy.ndimage, about half
+    a second of CPU per per-video job; the extension itself needs only numpy. Falls back to
+    the normal import if the direct load fails.
+    """
+    global _CY_DSIFT
+    if _CY_DSIFT is None:
+        try:
+            import glob
+            import importlib.machinery
+            import importlib.util
+            import os
+
+            base = importlib.util.find_spec("cyvlfeat").submodule_search_locations[0]
+            path = glob.glob(os.path.join(base, "sift", "cysift*.so"))[0]
+            loader = importlib.machinery.ExtensionFileLoader("cyvlfeat.sift.cysift", path)
+            spec = importlib.util.spec_from_file_location("cyvlfeat.sift.cysift", path, loader=loader)
+            mod = importlib.util.module_from_spec(spec)
+            loader.exec_module(mod)
+            _CY_DSIFT = mod.cy_dsift
+        except Exception:  # pragma: no cover - depends on the installed build
+            from cyvlfeat.sift.cysift import cy_dsift
+            _CY_DSIFT = cy_dsift
+    return _CY_DSIFT
+
+
+def dsift(image: np.ndarray, step: int, size: int, bounds, fast: bool = True):
+    """vlfeat dense SIFT of a float32 (H, W) image: frames (n, 3: y, x, norm), uint8 (n, 128).
+
+    Same conventions as ``cyvlfeat.sift.dsift(..., norm=True, float_descriptors=False)``:
+    ``bounds`` = [ymin, xmin, ymax, xmax], Y before X, 0-based.
+    """
+    i32 = lambda a: np.asarray(a, dtype=np.int32)  # noqa: E731
+    return _cy_dsift()(np.require(image, dtype=np.float32, requirements="C"), i32([step, step]),
+                       i32([size, size]), i32(bounds), -1, True, bool(fast), False, i32([4, 4, 8]), False)
+
+
 def sample_frame_indices(n_total: int, n: int) -> np.ndarray:
     """``n`` frame indices spread uniformly over ``[0, n_total)`` (all frames if fewer)."""
     if n_total <= 0:
@@ -38,8 +80,6 @@ def dense_sift_channels(channels: np.ndarray, step: int, bin_sizes, magnif: floa
     Returns ``positions`` (n, 3: y, x, bin size), ``descriptors`` (n, C*128) uint8 and
     ``norms`` (n, C), the per-channel descriptor norms before normalisation.
     """
-    from cyvlfeat.sift import dsift
-
     channels = np.asarray(channels, dtype=np.float32)
     C, H, W = channels.shape
     smax = max(bin_sizes)
@@ -52,8 +92,7 @@ def dense_sift_channels(channels: np.ndarray, step: int, bin_sizes, magnif: floa
         descs, norms, frames = [], [], None
         for c in range(C):
             img = smooth(channels[c], s, magnif)
-            fr, d = dsift(img, step=int(step), size=int(s), bounds=bounds, norm=True, fast=fast,
-                          float_descriptors=False)
+            fr, d = dsift(img, int(step), int(s), bounds, fast)
             frames = fr
             descs.append(d)
             norms.append(fr[:, 2])

@@ -9,7 +9,7 @@ from irpipe.config import validate_config
 from irpipe.data.stores import write_arrays
 from irpipe.errors import BadInputError
 from irpipe.features.baseline import (METHODS, TABLE1_NAMES, classify_split, make_table1, read_posteriors,
-                                      write_metrics, write_posteriors)
+                                      write_concepts, write_metrics, write_posteriors)
 from irpipe.features.descriptors import descriptor_attrs, extract_video
 from irpipe.features.encode import encode_split, read_fv
 
@@ -87,6 +87,7 @@ def _run(root, splits, paths, cfg, tag):
     res = classify_split(fv, cfg, seed=0, n_classes=N_CLASSES, split=0)
     write_posteriors(root / tag / "posteriors.h5", res)
     write_metrics(root / tag / "metrics.csv", res)
+    write_concepts(root / tag / "concepts.h5", res)
     table = make_table1([root / tag / "metrics.csv"], root / tag / "t1.csv", root / tag / "t1.md", "substitute bank")
     return fv, res, table
 
@@ -115,6 +116,9 @@ def test_end_to_end_deterministic(dataset):
     # late fusion = mean of the six SVM posteriors
     six = ["dsift", "dsift_concepts", "osift", "osift_concepts", "idt", "idt_concepts"]
     np.testing.assert_allclose(post["late_all"], np.mean([post[m] for m in six], axis=0), atol=1e-6)
+    with h5py.File(root / "a" / "concepts.h5", "r") as h5:
+        assert h5["scores_idt"].shape == (len(h5["video_id"]), 12)
+        assert h5["is_train"][()].sum() == 6
     # IDT separates the three motion directions of this toy set
     assert res1["metrics"].set_index("method").loc["idt", "accuracy"] >= 2 / 3
 

@@ -59,3 +59,13 @@ def test_video_descriptors_positions():
     pos = out["positions"]
     assert out["descriptors"].shape[0] == pos.shape[0] > 0
     np.testing.assert_array_equal(np.unique(pos[:, 0]), [0, 3, 6, 9])
+
+
+def test_direct_extension_matches_cyvlfeat_wrapper():
+    from cyvlfeat.sift import dsift as ref
+    from irpipe.features.dsift import dsift
+    img = np.random.default_rng(0).random((40, 50)).astype(np.float32)
+    f1, d1 = dsift(img, 5, 4, [0, 0, 39, 49], fast=True)
+    f2, d2 = ref(img, step=5, size=4, bounds=[0, 0, 39, 49], norm=True, fast=True)
+    np.testing.assert_array_equal(f1, f2)
+    np.testing.assert_array_equal(d1, d2)
