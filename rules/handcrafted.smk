@@ -10,10 +10,6 @@ localrules:
     table1,
 
 
-def handcrafted_descriptor_stores(wildcards):
-    return [f"results/handcrafted/descriptors/{wildcards.kind}/{v}.h5" for v in recognition_videos()]
-
-
 rule handcrafted_descriptors:
     input:
         TRACKING,
@@ -38,7 +34,9 @@ rule handcrafted_encode:
     input:
         TRACKING,
         splits="results/data/recognition/splits.csv",
-        descriptors=handcrafted_descriptor_stores,
+        descriptors=lambda wc: expand(
+            "results/handcrafted/descriptors/{kind}/{video}.h5", kind=wc.kind, video=recognition_videos()
+        ),
     output:
         "results/handcrafted/split{split}/fv_{kind}.h5",
     wildcard_constraints:
