@@ -123,7 +123,7 @@ def train_variant(fusion: str, clips: Sequence[Clip], n_classes: int, cfg: Mappi
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss) * len(order[b:b + bs])
+            total += float(loss.detach()) * len(order[b:b + bs])
         if log_fn:
             log_fn(f"{fusion}.train_bce", total / len(clips), epoch + 1)
         if ckpt_path and ((epoch + 1) % every == 0 or epoch + 1 == epochs):

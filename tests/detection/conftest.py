@@ -1,3 +1,4 @@
+import torch
 """A tiny untrimmed detection set written in the stage's input layout (frames, flow,
 manifest, annotations, classes), for end-to-end tests of the detection library."""
 import numpy as np
@@ -57,3 +58,12 @@ def tiny_detection(tmp_path_factory):
         "fen": {"width": 0.25, "pretrain_epochs": 1, "joint_epochs": 1},
         "recognition": {"epochs": 3}}})
     return root, cfg
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors: one intra-op thread is faster (and far faster on a loaded machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -35,7 +35,8 @@ def test_feature_cache_shapes_and_determinism(tiny_detection, features, tmp_path
     again = tmp_path / "again.h5"
     extract_dataset(["vid0"], root / "frames", root / "flow", again, cfg["detection"], seed=0,
                     frame_size="i3d", bound=20.0)
-    assert np.array_equal(read_features(again)["vid0"]["ir"], f["vid0"]["ir"])
+    # same seed -> same extractor (equal up to float summation order across thread counts)
+    assert np.allclose(read_features(again)["vid0"]["ir"], f["vid0"]["ir"], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.slow

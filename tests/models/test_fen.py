@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from irpipe.models.fen import FlowEstimationNet, count_flops, count_parameters, fen_input
@@ -34,3 +35,12 @@ def test_flop_counter_known_answer():
     deconv = torch.nn.ConvTranspose2d(2, 4, 4, 2, 1)
     # each of the 2*5*5 input elements meets 4*4*4 weights
     assert count_flops(deconv, torch.zeros(1, 2, 5, 5))["macs"] == 50 * 64
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors: one intra-op thread is faster (and far faster on a loaded machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from irpipe.models.sca import CrossAttention, SelectiveCrossAttention, SelfAttention
@@ -40,3 +41,12 @@ def test_self_attention_gamma_zero_identity():
     sa = SelfAttention(16)
     x = torch.randn(1, 16, 5)
     assert torch.equal(sa(x, torch.ones(1, 5)), x)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors: one intra-op thread is faster (and far faster on a loaded machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -1,3 +1,4 @@
+import pytest
 import math
 
 import torch
@@ -69,3 +70,22 @@ def test_all_fusions_forward_and_train_step():
         loss = masked_bce(out, (torch.rand(2, 3, 6) > 0.5).float(), mask)
         loss.backward()
         assert torch.isfinite(loss)
+
+
+def test_fast_tgm_equals_grouped_convolution_reference():
+    torch.manual_seed(1)
+    for cin, cout in [(1, 8), (8, 8), (3, 2)]:
+        layer = TGMLayer(16, 5, c_in=cin, c_out=cout)
+        with torch.no_grad():
+            layer.attention.normal_(0, 2)
+        x = torch.randn(2, cin, 7, 11)
+        assert torch.allclose(layer(x), layer.reference_forward(x), atol=1e-5)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors: one intra-op thread is faster (and far faster on a loaded machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
