@@ -25,7 +25,7 @@ def main(smk, run):
     per_class = pd.concat([pd.read_csv(p) for p in evals.values()], ignore_index=True)
     write_csv(smk.output.per_class, per_class)
     for v, m in ((v, s["map"]) for v, s in summaries.items()):
-        run.log_metrics({f"{v}.map@{t}": float(x) for t, x in m.items()})
+        run.log_metrics({f"{v}.map_tiou{t}": float(x) for t, x in m.items()})
     for p in smk.output:
         run.log_artifact(p)
 

@@ -58,7 +58,12 @@ def markdown(df: pd.DataFrame, title: str, note: str | None = None) -> str:
         cells = []
         for c in cols:
             v = r[c]
-            cells.append("" if (isinstance(v, float) and np.isnan(v)) else (f"{v:.2f}" if isinstance(v, float) else str(v)))
+            if isinstance(v, float) and np.isnan(v):
+                cells.append("")
+            elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                cells.append(f"{v:,}")
+            else:
+                cells.append(f"{v:.2f}" if isinstance(v, float) else str(v))
         lines.append("| " + " | ".join(cells) + " |")
     if note:
         lines += ["", note]
@@ -92,7 +97,7 @@ def table6(size: int = 256) -> pd.DataFrame:
     fen = FlowEstimationNet(6, 2).eval()
     fl = count_flops(fen, torch.zeros(1, 6, size, size))
     enc = count_flops(torch.nn.Sequential(fen.stem, fen.pool, fen.stages), torch.zeros(1, 6, size, size))
-    return pd.DataFrame([
+    df = pd.DataFrame([
         {"quantity": "parameters", "counted": count_parameters(fen), "unit": "", "paper": "3.41M",
          "note": "public code's module: 3,345,058"},
         {"quantity": f"MACs per frame ({size}x{size} input)", "counted": round(fl["macs"] / 1e9, 3), "unit": "G",
@@ -102,3 +107,6 @@ def table6(size: int = 256) -> pd.DataFrame:
         {"quantity": f"encoder MACs per frame ({size}x{size})", "counted": round(enc["macs"] / 1e9, 3), "unit": "G",
          "paper": "", "note": "stem + residual stages only"},
     ])
+    df["counted"] = df["counted"].astype(object)  # keep the parameter count an integer
+    df.loc[0, "counted"] = int(count_parameters(fen))
+    return df
