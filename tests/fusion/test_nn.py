@@ -24,7 +24,7 @@ def test_separable_problem_is_learnt(kind):
     means_rng = np.random.default_rng(1)
     xte, yte = _separable(15, means_rng)  # same class means, fresh noise below
     xte = xte + rng.normal(0, 0.3, size=xte.shape).astype(np.float32)
-    net = nn.train_fusion_net(kind, xtr, ytr, C, epochs=150, lr=1e-2, seed=0)
+    net = nn.train_fusion_net(kind, xtr, ytr, C, epochs=60, lr=2e-2, seed=0)
     acc = (net.predict_proba(xte).argmax(1) == yte).mean()
     assert acc >= 0.95
     assert net.losses[-1] < net.losses[0]
@@ -37,7 +37,7 @@ def test_noise_gives_chance(kind):
     ytr = rng.integers(0, C, 200)
     xte = rng.normal(size=(2000, 2, D)).astype(np.float32)
     yte = rng.integers(0, C, 2000)
-    net = nn.train_fusion_net(kind, xtr, ytr, C, epochs=100, lr=1e-2, seed=0)
+    net = nn.train_fusion_net(kind, xtr, ytr, C, epochs=60, lr=2e-2, seed=0)
     train_acc = (net.predict_proba(xtr).argmax(1) == ytr).mean()
     test_acc = (net.predict_proba(xte).argmax(1) == yte).mean()
     assert abs(test_acc - 1 / C) < 0.06
