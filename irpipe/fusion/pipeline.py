@@ -3,7 +3,8 @@
 Output ``results/fusion/split{k}/scores.h5``: ``video_id``, ``label_index`` of the test videos
 and one (N_test, C) score matrix per method: the Table 3 methods (``lf1``, ``lf2``, ``nn1``,
 ``nn2``, ``lf2_concepts``) and the single-stream references the figures use
-(``ir_softmax``, ``flow_softmax``, ``ir_knn``, ``flow_knn``). ``metrics.json`` beside it holds
+(``ir_softmax``, ``flow_softmax``; ``ir_knn``, ``flow_knn``: majority-vote k-NN on codes as in
+Table 2; ``ir_lf2``, ``flow_lf2``: one stream's LF2 scores). ``metrics.json`` beside it holds
 accuracy (mean per-class) and macro one-vs-rest AP per method.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..errors import BadInput, BadInputError, bad_inputs_frame, handle_bad_input
 from ..eval.classification import classification_metrics
 from ..io import write_csv, write_json
 from . import late, nn
+from .sweeps import knn_vote_scores
 from .inputs import StreamPredictions, align_streams, check_against_splits, read_posteriors, read_predictions
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ TABLE3_NAMES = {
 }
 TABLE3_PAPER = {"Late fusion 1": 74.0, "Late fusion 2": 77.5, "Single-layer NN fusion": 71.25,
                 "Two-layer NN fusion": 70.42, "Late fusion 2 + early-fused concepts": 79.2}
-STREAM_METHODS = ["ir_softmax", "flow_softmax", "ir_knn", "flow_knn"]
+STREAM_METHODS = ["ir_softmax", "flow_softmax", "ir_knn", "flow_knn", "ir_lf2", "flow_lf2"]
 
 
 @dataclass
@@ -60,17 +62,18 @@ def concept_scores_to_probabilities(scores: np.ndarray, how: str) -> np.ndarray:
 
 
 def fuse(train: Mapping[str, StreamPredictions], test: Mapping[str, StreamPredictions], n_classes: int,
-         cfg: Mapping, seed: int, concepts: np.ndarray | None = None) -> dict:
+         cfg: Mapping, seed: int, concepts: np.ndarray | None = None, knn_k: int = 5) -> dict:
     """All fused and single-stream test scores for one split (streams already aligned)."""
     ytr = train["ir"].label_index
     lf2 = cfg["lf2"]
     out: dict[str, np.ndarray] = {}
     for s in ("ir", "flow"):
         out[f"{s}_softmax"] = test[s].softmax
-        out[f"{s}_knn"] = late.knn_class_scores(test[s].codes, train[s].codes, ytr, n_classes,
+        out[f"{s}_lf2"] = late.knn_class_scores(test[s].codes, train[s].codes, ytr, n_classes,
                                                 lf2["k"], lf2["gamma"])
+        out[f"{s}_knn"] = knn_vote_scores(test[s].codes, train[s].codes, ytr, n_classes, knn_k)
     out["lf1"] = late.late_fusion_1({s: test[s].softmax for s in ("ir", "flow")}, cfg["lf1"]["weights"])
-    out["lf2"] = late.weighted_average([out["flow_knn"], out["ir_knn"]],
+    out["lf2"] = late.weighted_average([out["flow_lf2"], out["ir_lf2"]],
                                        [lf2["weights"]["flow"], lf2["weights"]["ir"]])
     ncfg = cfg["nn"]
     xtr = nn.stack_codes({s: train[s].codes for s in ("ir", "flow")})
@@ -78,7 +81,8 @@ def fuse(train: Mapping[str, StreamPredictions], test: Mapping[str, StreamPredic
     for i, (name, kind) in enumerate((("nn1", "single_layer"), ("nn2", "two_layer"))):
         net = nn.train_fusion_net(kind, xtr, ytr, n_classes, epochs=ncfg["epochs"], lr=ncfg["lr"],
                                   weight_decay=ncfg["weight_decay"], batch_size=ncfg["batch_size"],
-                                  filters=ncfg["filters"], seed=seed + 101 * (i + 1))
+                                  filters=ncfg["filters"], seed=seed + 101 * (i + 1),
+                                  threads=ncfg.get("threads"))
         log.info("%s: final training loss %.4f", kind, net.losses[-1])
         out[name] = net.predict_proba(xte)
     if concepts is not None:
@@ -88,7 +92,7 @@ def fuse(train: Mapping[str, StreamPredictions], test: Mapping[str, StreamPredic
 
 def run_split(ir_path: str, flow_path: str, posteriors_path: str | None, splits_csv: str, split: int,
               classes: list[str], cfg: Mapping, seed: int, policy: str = "error",
-              bad_inputs: list[BadInput] | None = None) -> FusedScores:
+              bad_inputs: list[BadInput] | None = None, knn_k: int = 5) -> FusedScores:
     """Read, check against splits.csv, fuse. Videos missing from an input are an error, or
     under ``policy == 'skip'`` recorded in ``bad_inputs`` and left out of every method alike."""
     n_classes = len(classes)
@@ -122,7 +126,7 @@ def run_split(ir_path: str, flow_path: str, posteriors_path: str | None, splits_
             raise BadInputError(posteriors_path, "labels disagree with the C3D predictions")
         concepts = concept_scores_to_probabilities(arrays[ccfg["method"]][idx], ccfg["normalise"])
     try:
-        scores = fuse(train, test, n_classes, cfg, seed, concepts)
+        scores = fuse(train, test, n_classes, cfg, seed, concepts, knn_k)
     except ValueError as exc:
         raise BadInputError(ir_path, str(exc)) from None
     return FusedScores(test["ir"].video_id, test["ir"].label_index, scores)

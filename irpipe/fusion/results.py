@@ -65,10 +65,10 @@ def figure4(pred_paths: Mapping[str, str | Path], classes: Sequence[str], paths,
 
 
 def figure6a(sweep_paths: Mapping[float, str | Path], n_classes: int, k: int, paths, csv_path,
-             title: str = "") -> pd.DataFrame:
-    """Flow net accuracy against alpha, softmax and k-NN classifiers."""
+             title: str = "", rule: str = "vote") -> pd.DataFrame:
+    """Accuracy of the swept net (the flow net in the paper) against alpha, softmax and k-NN."""
     preds = {float(a): read_predictions(p, n_classes) for a, p in sweep_paths.items()}
-    df = sweeps.alpha_sweep(preds, k)
+    df = sweeps.alpha_sweep(preds, k, rule)
     write_csv(csv_path, df)
     figures.plot_curves(df["alpha"], {"softmax": (100 * df["softmax"], None), f"k-NN (k={k})": (100 * df["knn"], None)},
                         "alpha (DCL loss weight)", "mean per-class accuracy %", paths, title=title,
@@ -77,10 +77,10 @@ def figure6a(sweep_paths: Mapping[float, str | Path], n_classes: int, k: int, pa
 
 
 def figure6b(pred_paths: Mapping[tuple[str, int], str | Path], n_classes: int, ks: Sequence[int], paths,
-             csv_path, title: str = "") -> pd.DataFrame:
+             csv_path, title: str = "", rule: str = "vote") -> pd.DataFrame:
     """k-NN accuracy against k for both nets (codes saved by the C3D stage; no retraining)."""
     preds = {key: read_predictions(p, n_classes) for key, p in pred_paths.items()}
-    long = sweeps.k_sweep(preds, ks)
+    long = sweeps.k_sweep(preds, ks, rule)
     summ = sweeps.summarise_k_sweep(long)
     write_csv(csv_path, summ)
     series = {}

@@ -43,7 +43,7 @@ def test_run_split_scores_every_method(tree, tmp_path):
     p_ir = read_predictions(ir).reorder(fused.video_id)
     p_fl = read_predictions(flow).reorder(fused.video_id)
     np.testing.assert_allclose(fused.scores["lf1"], (p_ir.softmax + 2 * p_fl.softmax) / 3, rtol=1e-6)
-    np.testing.assert_allclose(fused.scores["lf2"], (fused.scores["ir_knn"] + 2 * fused.scores["flow_knn"]) / 3)
+    np.testing.assert_allclose(fused.scores["lf2"], (fused.scores["ir_lf2"] + 2 * fused.scores["flow_lf2"]) / 3)
     # Separable synthetic codes: LF2 is far above chance (0.25).
     m = fused.metrics()
     assert m["lf2"]["accuracy"] > 0.7
@@ -102,3 +102,20 @@ def test_nan_codes_and_missing_dataset_are_named(tree, tmp_path):
         read_predictions(p, 4)
     with pytest.raises(BadInputError, match="does not exist"):
         read_predictions(tmp_path / "absent.h5")
+
+
+def test_knn_vote_known_answer_and_tie_break():
+    from irpipe.fusion.sweeps import knn_vote_predict, knn_vote_scores
+
+    train = np.array([[0.0], [1.0], [2.5], [3.0], [10.0]])
+    labels = np.array([0, 0, 1, 1, 1])
+    test = np.array([[0.2], [2.0], [1.75]])
+    # k=3: test 0 neighbours 0.2->{0:0,1:0,2.5:1} votes c0=2 -> 0; test 1 -> {2.5,3,1} c1=2 -> 1;
+    # k=2 at 1.75: neighbours 1.0 (d .75, c0) and 2.5 (d .75, c1): tie -> equal summed distance -> class 0.
+    assert knn_vote_predict(test, train, labels, 2, 3).tolist() == [0, 1, 1]
+    assert knn_vote_predict(test[2:], train, labels, 2, 2).tolist() == [0]
+    test2 = np.array([[1.8]])  # 1.0 at .8 (c0), 2.5 at .7 (c1): tie in votes, c1 nearer
+    assert knn_vote_predict(test2, train, labels, 2, 2).tolist() == [1]
+    s = knn_vote_scores(test, train, labels, 2, 3)
+    np.testing.assert_allclose(s[0], [2 / 3 + 1e-6, 1 / 3])
+    assert s.argmax(1).tolist() == [0, 1, 1]
