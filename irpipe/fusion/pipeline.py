@@ -10,7 +10,7 @@ accuracy (mean per-class) and macro one-vs-rest AP per method.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -45,6 +45,7 @@ class FusedScores:
     video_id: np.ndarray
     label_index: np.ndarray
     scores: dict
+    attrs: dict = field(default_factory=dict)
 
     def metrics(self) -> dict:
         return {m: classification_metrics(self.label_index, s) for m, s in self.scores.items()}
@@ -106,9 +107,11 @@ def run_split(ir_path: str, flow_path: str, posteriors_path: str | None, splits_
     train = {s: p.select("train") for s, p in preds.items()}
     test = {s: p.select("test") for s, p in preds.items()}
     concepts = None
+    attrs = {f"{s}.{k}": v for s, p in preds.items() for k, v in p.attrs.items()}
+    attrs["split"] = int(split)
     if posteriors_path is not None:
         ccfg = cfg["concepts"]
-        vid, lab, arrays, _ = read_posteriors(posteriors_path, [ccfg["method"]], n_classes)
+        vid, lab, arrays, hc_attrs = read_posteriors(posteriors_path, [ccfg["method"]], n_classes)
         pos = {v: i for i, v in enumerate(vid)}
         keep = []
         for j, v in enumerate(test["ir"].video_id):
@@ -125,21 +128,25 @@ def run_split(ir_path: str, flow_path: str, posteriors_path: str | None, splits_
         if np.any(lab[idx] != test["ir"].label_index):
             raise BadInputError(posteriors_path, "labels disagree with the C3D predictions")
         concepts = concept_scores_to_probabilities(arrays[ccfg["method"]][idx], ccfg["normalise"])
+        attrs.update({f"handcrafted.{k}": v for k, v in hc_attrs.items()})
     try:
         scores = fuse(train, test, n_classes, cfg, seed, concepts, knn_k)
     except ValueError as exc:
         raise BadInputError(ir_path, str(exc)) from None
-    return FusedScores(test["ir"].video_id, test["ir"].label_index, scores)
+    return FusedScores(test["ir"].video_id, test["ir"].label_index, scores, attrs)
 
 
-def write_scores(fused: FusedScores, h5_path: str | Path, metrics_path: str | Path, attrs: Mapping) -> dict:
+def write_scores(fused: FusedScores, h5_path: str | Path, metrics_path: str | Path,
+                 attrs: Mapping | None = None) -> dict:
     arrays = {"video_id": np.array([v.encode() for v in fused.video_id]),
               "label_index": fused.label_index.astype(np.int64)}
     for m, s in fused.scores.items():
         if not np.all(np.isfinite(s)):
             raise FloatingPointError(f"method {m} produced non-finite scores")
         arrays[m] = s.astype(np.float32)
-    write_arrays(h5_path, arrays, dict(attrs))
+    all_attrs = {k: (v if isinstance(v, (int, float, str, np.generic)) else str(v)) for k, v in fused.attrs.items()}
+    all_attrs.update(attrs or {})
+    write_arrays(h5_path, arrays, all_attrs)
     metrics = fused.metrics()
     write_json(metrics_path, metrics)
     return metrics
@@ -152,7 +159,9 @@ def read_scores(path: str | Path) -> FusedScores:
         vid = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in h5["video_id"][()]], dtype=object)
         lab = h5["label_index"][()].astype(np.int64)
         scores = {k: h5[k][()].astype(np.float64) for k in h5.keys() if k not in ("video_id", "label_index")}
-    return FusedScores(vid, lab, scores)
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v.item() if isinstance(v, np.generic) else v)
+                 for k, v in h5.attrs.items()}
+    return FusedScores(vid, lab, scores, attrs)
 
 
 def write_bad_inputs(path: str | Path, items: list[BadInput]) -> None:

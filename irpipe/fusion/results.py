@@ -88,6 +88,6 @@ def figure6b(pred_paths: Mapping[tuple[str, int], str | Path], n_classes: int, k
         sub = summ[summ["stream"] == stream].sort_values("k")
         if len(sub):
             series[STREAM_TITLES[stream]] = (100 * sub["mean"].to_numpy(), 100 * sub["std"].to_numpy())
-    figures.plot_curves(sorted(set(int(k) for k in ks)), series, "k (nearest training codes per class)",
+    figures.plot_curves(sorted(set(int(k) for k in ks)), series, f"k ({rule} k-NN on video codes)",
                         "mean per-class accuracy %", paths, title=title)
     return summ

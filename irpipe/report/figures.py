@@ -35,14 +35,15 @@ def plot_confusions(matrices: Mapping[str, np.ndarray], classes: Sequence[str], 
     """Row-normalised confusion matrices side by side (Figure 5)."""
     n = len(matrices)
     size = max(3.5, 0.35 * len(classes) + 1.5)
-    fig, axes = plt.subplots(1, n, figsize=(size * n, size), squeeze=False)
-    for ax, (title, cm) in zip(axes[0], matrices.items()):
+    fig, axes = plt.subplots(1, n, figsize=(size * n + 1, size), squeeze=False, layout="constrained")
+    for i, (ax, (title, cm)) in enumerate(zip(axes[0], matrices.items())):
         im = ax.imshow(cm, vmin=0, vmax=1, cmap="Blues")
         ax.set_title(title)
         ax.set_xticks(range(len(classes)), classes, rotation=90, fontsize=7)
         ax.set_yticks(range(len(classes)), classes, fontsize=7)
         ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
+        if i == 0:
+            ax.set_ylabel("true")
         for (i, j), v in np.ndenumerate(cm):
             if v >= 0.005:
                 ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=5,
@@ -59,8 +60,8 @@ def plot_code_heatmaps(codes: Mapping[str, tuple[np.ndarray, np.ndarray]], class
     ordered by class, with a class colour bar on the left (Figure 4)."""
     n = len(codes)
     cmap = class_colours(len(classes))
-    fig = plt.figure(figsize=(6 * n, 5))
-    grid = fig.add_gridspec(1, 2 * n, width_ratios=[1, 20] * n, wspace=0.05)
+    fig = plt.figure(figsize=(6.5 * n, 5), layout="constrained")
+    grid = fig.add_gridspec(1, 2 * n, width_ratios=[1, 20] * n)
     for i, (title, (x, y)) in enumerate(codes.items()):
         order = np.argsort(y, kind="stable")
         bar = fig.add_subplot(grid[0, 2 * i])
@@ -71,7 +72,8 @@ def plot_code_heatmaps(codes: Mapping[str, tuple[np.ndarray, np.ndarray]], class
         present = [c for c in range(len(classes)) if np.any(y == c)]
         mids = [s + np.sum(y == c) / 2 - 0.5 for s, c in zip(starts, present)]
         bar.set_yticks(mids, [classes[c] for c in present], fontsize=6)
-        bar.set_ylabel("test videos (by class)")
+        if i == 0:
+            bar.set_ylabel("test videos (by class)")
         ax = fig.add_subplot(grid[0, 2 * i + 1], sharey=bar)
         im = ax.imshow(x[order], aspect="auto", cmap="viridis", interpolation="nearest")
         ax.tick_params(labelleft=False)
@@ -86,7 +88,7 @@ def plot_code_heatmaps(codes: Mapping[str, tuple[np.ndarray, np.ndarray]], class
 def plot_curves(x: Sequence[float], series: Mapping[str, tuple[Sequence[float], Sequence[float] | None]],
                 xlabel: str, ylabel: str, paths, title: str = "", logx: bool = False):
     """Line plot of several series (mean, optional std band) against ``x`` (Figure 6)."""
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig, ax = plt.subplots(figsize=(5, 3.6), layout="constrained")
     xs = np.asarray(x, dtype=float)
     for name, (mean, std) in series.items():
         mean = np.asarray(mean, dtype=float)
@@ -94,6 +96,8 @@ def plot_curves(x: Sequence[float], series: Mapping[str, tuple[Sequence[float], 
         if std is not None:
             std = np.asarray(std, dtype=float)
             ax.fill_between(xs, mean - std, mean + std, alpha=0.2)
+    if np.all(xs == np.round(xs)) and not logx:
+        ax.set_xticks(xs)
     if logx:
         ax.set_xscale("symlog", linthresh=min([v for v in xs if v > 0], default=1e-3))
     ax.set_xlabel(xlabel)
