@@ -46,7 +46,7 @@ rule fusion_split:
         "results/logs/fusion_split/split{split}.log",
     wildcard_constraints:
         split=r"\d+",
-    threads: 2
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=20,

@@ -84,8 +84,16 @@ def train_fusion_net(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *,
         raise ValueError(f"x must be (N, 2, D) with N = len(y); got {x.shape} and {y.shape}")
     if np.any((y < 0) | (y >= n_classes)):
         raise ValueError(f"labels must be in 0..{n_classes - 1}")
+    previous_threads = torch.get_num_threads()
     if threads:
         torch.set_num_threads(int(threads))
+    try:
+        return _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, filters, seed)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, filters, seed) -> FusionNet:
     mean = x.mean(axis=0, keepdims=True)[0]
     std = x.std(axis=0, keepdims=True)[0]
     std = np.where(std > 1e-6, std, 1.0).astype(np.float32)

@@ -5,7 +5,6 @@ import torch
 
 from irpipe.fusion import nn
 
-torch.set_num_threads(2)
 C, D = 4, 12
 
 
@@ -24,7 +23,7 @@ def test_separable_problem_is_learnt(kind):
     means_rng = np.random.default_rng(1)
     xte, yte = _separable(15, means_rng)  # same class means, fresh noise below
     xte = xte + rng.normal(0, 0.3, size=xte.shape).astype(np.float32)
-    net = nn.train_fusion_net(kind, xtr, ytr, C, epochs=60, lr=2e-2, seed=0)
+    net = nn.train_fusion_net(kind, xtr, ytr, C, epochs=60, lr=2e-2, seed=0, threads=1)
     acc = (net.predict_proba(xte).argmax(1) == yte).mean()
     assert acc >= 0.95
     assert net.losses[-1] < net.losses[0]
@@ -37,7 +36,7 @@ def test_noise_gives_chance(kind):
     ytr = rng.integers(0, C, 200)
     xte = rng.normal(size=(2000, 2, D)).astype(np.float32)
     yte = rng.integers(0, C, 2000)
-    net = nn.train_fusion_net(kind, xtr, ytr, C, epochs=60, lr=2e-2, seed=0)
+    net = nn.train_fusion_net(kind, xtr, ytr, C, epochs=60, lr=2e-2, seed=0, threads=1)
     train_acc = (net.predict_proba(xtr).argmax(1) == ytr).mean()
     test_acc = (net.predict_proba(xte).argmax(1) == yte).mean()
     assert abs(test_acc - 1 / C) < 0.06
@@ -52,8 +51,8 @@ def test_two_layer_shape_and_seeded_determinism():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(30, 2, D)).astype(np.float32)
     y = rng.integers(0, C, 30)
-    a = nn.train_fusion_net("two_layer", x, y, C, epochs=5, seed=7).predict_proba(x)
-    b = nn.train_fusion_net("two_layer", x, y, C, epochs=5, seed=7).predict_proba(x)
+    a = nn.train_fusion_net("two_layer", x, y, C, epochs=5, seed=7, threads=1).predict_proba(x)
+    b = nn.train_fusion_net("two_layer", x, y, C, epochs=5, seed=7, threads=1).predict_proba(x)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(a.sum(1), 1.0, rtol=1e-6)
 
