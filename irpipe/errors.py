@@ -5,8 +5,6 @@ import os
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
-import pandas as pd
-
 
 class IrpipeError(Exception):
     """Base class for errors irpipe raises on purpose (clear message, no traceback needed)."""
@@ -36,12 +34,16 @@ class BadInput:
     reason: str
 
 
-def bad_inputs_frame(items: list[BadInput]) -> pd.DataFrame:
+def bad_inputs_frame(items: list[BadInput]):
+    import pandas as pd
+
     return pd.DataFrame([asdict(b) for b in items], columns=BAD_INPUT_COLUMNS)
 
 
-def read_bad_inputs(paths: list[str | os.PathLike]) -> pd.DataFrame:
+def read_bad_inputs(paths: list[str | os.PathLike]):
     """Concatenate the per-stage bad-input tables (missing files count as empty)."""
+    import pandas as pd
+
     frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in paths if Path(p).exists()]
     if not frames:
         return pd.DataFrame(columns=BAD_INPUT_COLUMNS)

@@ -165,13 +165,19 @@ class JobRun:
 
     ``JobRun(config, rule="flow", wildcards={"video": "v1"}, params=config["flow"])``.
     With ``config["tracking"]["enabled"]`` false every method is a no-op, so library code
-    can log unconditionally.
+    can log unconditionally. With ``spool=True`` the run is recorded to a JSON file under
+    ``<tracking dir>/spool/`` and committed to MLflow later by :func:`commit_spool` (the
+    workflow does so when it finishes): importing MLflow costs ~2 s of CPU per process,
+    which would dominate hundreds of small per-video jobs.
     """
 
     def __init__(self, config: Mapping, rule: str, wildcards: Mapping[str, str] | None = None,
-                 params: Mapping | None = None, tracking_dir: str | Path | None = None):
+                 params: Mapping | None = None, tracking_dir: str | Path | None = None,
+                 spool: bool = False):
         tcfg = config.get("tracking", {})
         self.enabled = bool(tcfg.get("enabled", True))
+        self.spool = spool and self.enabled
+        self._record: dict = {}
         self.config = config
         self.rule = rule
         self.wildcards = dict(wildcards or {})
@@ -182,19 +188,9 @@ class JobRun:
         self.run_id: str | None = None
         self._client = None
 
-    def __enter__(self) -> "JobRun":
-        if not self.enabled:
-            return self
-        self._client = _client(self.uri)
-        exp = _retry(self._client.get_experiment_by_name, self.experiment_name)
-        if exp is None:
-            raise RuntimeError(
-                f"MLflow experiment '{self.experiment_name}' not found at {self.uri}: "
-                "the tracking setup rule must run first")
-        parent = parent_run_id(self._client, exp.experiment_id, self.tracking_dir, self.config)
+    def _tags(self) -> dict:
         wc = ",".join(f"{k}={v}" for k, v in sorted(self.wildcards.items()))
         tags = {
-            "mlflow.parentRunId": parent,
             "mlflow.runName": f"{self.rule}[{wc}]" if wc else self.rule,
             "irpipe.kind": "job",
             "irpipe.rule": self.rule,
@@ -204,6 +200,25 @@ class JobRun:
             "irpipe.invocation": current_invocation(self.tracking_dir),
         }
         tags.update({f"irpipe.wildcard.{k}": str(v) for k, v in self.wildcards.items()})
+        return tags
+
+    def __enter__(self) -> "JobRun":
+        if not self.enabled:
+            return self
+        if self.spool:
+            self._record = {"tags": self._tags(), "params": {}, "metrics": [], "artifacts": [],
+                            "start_time": int(time.time() * 1000)}
+            if self.params:
+                self.log_params(self.params)
+            return self
+        self._client = _client(self.uri)
+        exp = _retry(self._client.get_experiment_by_name, self.experiment_name)
+        if exp is None:
+            raise RuntimeError(
+                f"MLflow experiment '{self.experiment_name}' not found at {self.uri}: "
+                "the tracking setup rule must run first")
+        parent = parent_run_id(self._client, exp.experiment_id, self.tracking_dir, self.config)
+        tags = {"mlflow.parentRunId": parent, **self._tags()}
         run = _retry(self._client.create_run, exp.experiment_id, tags=tags)
         self.run_id = run.info.run_id
         if self.params:
@@ -211,6 +226,16 @@ class JobRun:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        if self.spool:
+            rec = self._record
+            rec["status"] = "FINISHED" if exc_type is None else "FAILED"
+            if exc is not None:
+                rec["tags"]["irpipe.error"] = f"{exc_type.__name__}: {exc}"[:4000]
+            rec["end_time"] = int(time.time() * 1000)
+            name = rec["tags"]["mlflow.runName"]
+            safe = "".join(c if c.isalnum() or c in "._=-" else "_" for c in name)
+            write_json(self.tracking_dir / "spool" / f"{rec['start_time']}-{uuid.uuid4().hex[:8]}-{safe}.json", rec)
+            return False
         if self.enabled and self.run_id:
             status = "FINISHED" if exc_type is None else "FAILED"
             if exc is not None:
@@ -222,6 +247,9 @@ class JobRun:
     def log_params(self, params: Mapping) -> None:
         if not self.enabled:
             return
+        if self.spool:
+            self._record["params"].update({k: str(v) for k, v in _flatten(params).items()})
+            return
         from mlflow.entities import Param
 
         flat = _flatten(params)
@@ -231,6 +259,10 @@ class JobRun:
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         if not self.enabled:
+            return
+        if self.spool:
+            ts = int(time.time() * 1000)
+            self._record["metrics"] += [[k, float(v), ts, int(step or 0)] for k, v in metrics.items()]
             return
         from mlflow.entities import Metric
 
@@ -243,9 +275,57 @@ class JobRun:
         self.log_metrics({key: value}, step=step)
 
     def set_tag(self, key: str, value: str) -> None:
-        if self.enabled:
+        if self.spool:
+            self._record["tags"][key] = str(value)
+        elif self.enabled:
             _retry(self._client.set_tag, self.run_id, key, str(value))
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
-        if self.enabled:
+        if self.spool:
+            self._record["artifacts"].append([str(Path(path).resolve()), artifact_path])
+        elif self.enabled:
             _retry(self._client.log_artifact, self.run_id, str(path), artifact_path)
+
+
+def commit_spool(config: Mapping, tracking_dir: str | Path | None = None) -> int:
+    """Create the child runs recorded by spooled jobs; return how many were committed.
+
+    Each record becomes a child of the parent run of the invocation it ran in, with its
+    own start and end times, so the MLflow view is the same as if it had logged directly.
+    A record is deleted only after its run is complete in the store.
+    """
+    tcfg = config.get("tracking", {})
+    tracking_dir = Path(tracking_dir or tcfg.get("dir", "results/tracking"))
+    files = sorted((tracking_dir / "spool").glob("*.json"))
+    if not files or not tcfg.get("enabled", True):
+        return 0
+    from mlflow.entities import Metric, Param
+
+    client = _client(tcfg.get("uri", DEFAULT_URI))
+    exp = _retry(client.get_experiment_by_name, tcfg.get("experiment", "irpipe"))
+    if exp is None:
+        return 0
+    registry = tracking_dir / "parent_runs.json"
+    done = 0
+    with _file_lock(tracking_dir / ".spool.lock"):
+        for path in files:
+            if not path.exists():
+                continue
+            rec = read_json(path)
+            inv = rec["tags"].get("irpipe.invocation")
+            parents = read_json(registry) if registry.exists() else {}
+            parent = parents.get(inv) or parent_run_id(client, exp.experiment_id, tracking_dir, config)
+            tags = {"mlflow.parentRunId": parent, "irpipe.spooled": "true", **rec["tags"]}
+            run = _retry(client.create_run, exp.experiment_id, start_time=rec["start_time"], tags=tags)
+            rid = run.info.run_id
+            params = [Param(k[:250], v[:6000]) for k, v in sorted(rec["params"].items())]
+            metrics = [Metric(k, v, ts, step) for k, v, ts, step in rec["metrics"]]
+            for i in range(0, max(len(params), len(metrics)), 100):
+                _retry(client.log_batch, rid, params=params[i:i + 100], metrics=metrics[i:i + 100])
+            for local, apath in rec["artifacts"]:
+                if Path(local).exists():
+                    _retry(client.log_artifact, rid, local, apath)
+            _retry(client.set_terminated, rid, rec["status"], end_time=rec["end_time"])
+            path.unlink()
+            done += 1
+    return done

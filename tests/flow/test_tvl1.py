@@ -1,0 +1,50 @@
+import cv2
+import numpy as np
+import pytest
+
+from irpipe.config import validate_config
+from irpipe.flow.images import flow_to_image, image_to_flow, quantisation_step
+from irpipe.flow.tvl1 import compute_video_flow
+from tests.conftest import textured
+
+PARAMS = validate_config({})["flow"]["tvl1"]
+
+
+def shift(img, dx, dy):
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+
+
+@pytest.mark.parametrize("dx,dy", [(1.5, -0.75), (-2.25, 0.5)])
+def test_translation_end_point_error_below_tenth_of_a_pixel(dx, dy):
+    base = textured(96, 128, seed=1)
+    frames = np.stack([base, shift(base, dx, dy)])
+    flow = compute_video_flow(frames, PARAMS)[0]
+    m = 12  # borders see content entering the frame
+    inner = flow[m:-m, m:-m]
+    epe = np.sqrt((inner[..., 0] - dx) ** 2 + (inner[..., 1] - dy) ** 2).mean()
+    assert epe < 0.1, f"mean EPE {epe:.3f} px"
+
+
+def test_static_frames_give_near_zero_flow():
+    base = textured(48, 64, seed=2)
+    flow = compute_video_flow(np.stack([base, base, base]), PARAMS)
+    assert flow.shape == (2, 48, 64, 2) and np.abs(flow).max() < 0.05
+
+
+def test_flow_image_round_trip_within_quantisation():
+    rng = np.random.default_rng(0)
+    flow = rng.uniform(-30, 30, size=(7, 9, 2)).astype(np.float32)
+    img = flow_to_image(flow, bound=20)
+    assert img.dtype == np.uint8 and img.shape == (7, 9, 3)
+    back = image_to_flow(img, bound=20)
+    assert np.abs(back - np.clip(flow, -20, 20)).max() <= quantisation_step(20) / 2 + 1e-5
+
+
+def test_flow_image_known_values():
+    flow = np.array([[0.0, 0.0], [20.0, -20.0], [40.0, 0.0], [3.0, 4.0]], np.float32)
+    img = flow_to_image(flow, bound=20)
+    assert img[0].tolist() == [128, 128, 0]        # zero motion is 128
+    assert img[1].tolist() == [255, 0, 255]        # +-bound hit the ends; |f| clipped at bound
+    assert img[2].tolist() == [255, 128, 255]      # beyond bound is clipped
+    assert img[3].tolist() == [147, 153, 64]       # 3*6.375+127.5, 4*6.375+127.5, 5*255/20

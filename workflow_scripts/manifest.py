@@ -1,0 +1,25 @@
+"""Build a dataset's manifest (every video decoded once), recording bad inputs under skip."""
+from irpipe.data import datasets
+from irpipe.errors import bad_inputs_frame
+from irpipe.io import write_csv, write_text
+from irpipe.workflow import run_script
+
+
+def main(smk, run):
+    dataset = smk.params.dataset
+    cfg = smk.config
+    root = f"results/synthetic/{dataset}"
+    build = datasets.recognition_manifest if dataset == "recognition" else datasets.detection_manifest
+    result = build(cfg["dataset"][dataset], cfg["on_bad_input"], synthetic_root=root, threads=smk.threads)
+    write_csv(smk.output.bad, bad_inputs_frame(result.bad))
+    if dataset == "detection":
+        write_csv(smk.output.annotations, result.annotations)
+        write_csv(smk.output.ambiguous, result.ambiguous)
+        write_text(smk.output.classes, datasets.thumos_class_list(cfg["dataset"]["detection"]["classes"]))
+    write_csv(smk.output.manifest, result.manifest)
+    run.log_metrics({"n_videos": len(result.manifest), "n_bad_inputs": len(result.bad)})
+    for path in smk.output:
+        run.log_artifact(path)
+
+
+run_script(snakemake, main, section=["dataset", "on_bad_input"])

@@ -1,0 +1,22 @@
+"""Generate the embedded synthetic thermal dataset (recognition or detection) into a folder."""
+import shutil
+from pathlib import Path
+
+from irpipe.data import synthetic
+from irpipe.workflow import run_script
+
+
+def main(smk, run):
+    dataset = smk.wildcards.dataset
+    out = Path(smk.output[0])
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    cfg = smk.config["synthetic"]
+    classes = smk.config["dataset"][dataset]["classes"]
+    generate = synthetic.generate_recognition if dataset == "recognition" else synthetic.generate_detection
+    table = generate(partial, cfg, classes, cfg["seed"])
+    partial.rename(out)  # the folder appears complete or not at all
+    run.log_metrics({"n_rows": len(table)})
+
+
+run_script(snakemake, main, section="synthetic")
