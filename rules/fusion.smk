@@ -2,6 +2,14 @@
 # tabulate, draw. Inputs: the C3D stage's predictions.h5 (softmax + codes per video) and the
 # hand-crafted stage's posteriors.h5 (early-fused concept scores). See docs/fusion.md.
 
+localrules:
+    table3,
+    figure4,
+    figure5,
+    figure6a,
+    figure6b,
+
+
 FUSION_FIG_EXTS = config["fusion"]["figures"]["formats"]
 
 
@@ -51,7 +59,7 @@ rule fusion_split:
         mem_mb=2000,
         runtime=20,
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/fusion_split.py"
 
@@ -69,7 +77,7 @@ rule table3:
     log:
         "results/logs/table3/table3.log",
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/fusion_table3.py"
 
@@ -84,7 +92,7 @@ rule figure4:
     log:
         "results/logs/figure4/figure4.log",
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/fusion_figure.py"
 
@@ -99,7 +107,7 @@ rule figure5:
     log:
         "results/logs/figure5/figure5.log",
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/fusion_figure.py"
 
@@ -120,7 +128,7 @@ rule figure6a:
     log:
         "results/logs/figure6a/figure6a.log",
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/fusion_figure.py"
 
@@ -137,7 +145,7 @@ rule figure6b:
     log:
         "results/logs/figure6b/figure6b.log",
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/fusion_figure.py"
 

@@ -8,6 +8,14 @@
 #   so the report shows every table and figure even where a stage's own rule does not mark it.
 # Include this file after every stage file: its input functions read ALL_TARGETS lazily.
 
+localrules:
+    bad_inputs_table,
+    report_summary,
+    report_table_view,
+    report_figure,
+    report_items,
+
+
 REPORT_OWN_PREFIXES = ("results/report/", "results/tables/bad_inputs")
 
 
@@ -49,7 +57,7 @@ rule bad_inputs_table:
     log:
         "results/logs/bad_inputs_table/bad_inputs_table.log",
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/report_pages.py"
 
@@ -65,7 +73,7 @@ rule report_summary:
     log:
         "results/logs/report_summary/report_summary.log",
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/report_pages.py"
 
@@ -82,7 +90,7 @@ rule report_table_view:
     log:
         "results/logs/report_table_view/{name}.log",
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/report_pages.py"
 
@@ -100,7 +108,7 @@ rule report_figure:
     log:
         "results/logs/report_figure/{name}.{ext}.log",
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/report_pages.py"
 
@@ -116,7 +124,7 @@ rule report_items:
     log:
         "results/logs/report_items/report_items.log",
     conda:
-        "../envs/irpipe.yaml"
+        CONDA_ENV
     script:
         "../workflow_scripts/report_pages.py"
 
