@@ -28,7 +28,12 @@ def fusion_figure_outputs(name, caption, title):
 
 
 def fusion_sweep_alphas():
-    return list(config.get("c3d", {}).get("alpha_sweep", []))
+    return [float(a) for a in config.get("c3d", {}).get("alpha_sweep", [])]
+
+
+def fusion_alpha_str(a):
+    # The C3D stage names sweep folders with f"{alpha:g}" (0 -> "0", 0.02 -> "0.02").
+    return f"{float(a):g}"
 
 
 def fusion_split_inputs(wildcards):
@@ -115,7 +120,8 @@ rule figure5:
 rule figure6a:
     input:
         sweep=expand("results/c3d/sweep/{stream}_alpha{alpha}/split{split}/predictions.h5",
-                     stream=config.get("c3d", {}).get("sweep_stream", "flow"), alpha=fusion_sweep_alphas(),
+                     stream=config.get("c3d", {}).get("sweep_stream", "flow"),
+                     alpha=[fusion_alpha_str(a) for a in fusion_sweep_alphas()],
                      split=config.get("c3d", {}).get("sweep_split", 0)),
         tracking=TRACKING,
     output:

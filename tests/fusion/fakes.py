@@ -78,6 +78,6 @@ def write_all(root, n_splits=2, alphas=(0.0, 0.02, 0.1)):
         (root / f"results/handcrafted/split{s}").mkdir(parents=True, exist_ok=True)
         write_posteriors(root / f"results/handcrafted/split{s}/posteriors.h5", splits, s, 30 + s)
     for a in alphas:
-        write_predictions(root / f"results/c3d/sweep/flow_alpha{a}/split0/predictions.h5", splits, 0,
+        write_predictions(root / f"results/c3d/sweep/flow_alpha{float(a):g}/split0/predictions.h5", splits, 0,
                           1.0 + 5 * a, 40, alpha=a)
     return splits

@@ -59,7 +59,7 @@ def test_figure4_and_6(tree):
     results.figure4({s: tree / f"results/c3d/{s}_dcl/split0/predictions.h5" for s in ("ir", "flow")},
                     fakes.CLASSES, [tree / "f4.png", tree / "f4.svg"])
     assert (tree / "f4.png").stat().st_size > 1000
-    sweep = {a: tree / f"results/c3d/sweep/flow_alpha{a}/split0/predictions.h5" for a in (0.0, 0.02, 0.1)}
+    sweep = {a: tree / f"results/c3d/sweep/flow_alpha{a:g}/split0/predictions.h5" for a in (0.0, 0.02, 0.1)}
     df = results.figure6a(sweep, 4, 3, [tree / "f6a.png", tree / "f6a.svg"], tree / "f6a.csv")
     assert df["alpha"].tolist() == [0.0, 0.02, 0.1]
     p = read_predictions(sweep[0.1])
