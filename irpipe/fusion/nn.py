@@ -10,7 +10,9 @@ Two-layer NN fusion
 
 Inputs are standardised with the training set's per-feature mean and std. Training is
 full-batch (or mini-batch) Adam with cross-entropy and weight decay, seeded: the same
-config, seed and machine give the same weights.
+config, seed and machine give the same weights. At the paper's code length (4096 per stream)
+the two-layer net's 50 x 4096 feature map makes CPU training slow (bench/fusion.py): use
+``fusion.nn.device: auto`` (CUDA when present).
 """
 from __future__ import annotations
 
@@ -60,19 +62,30 @@ class FusionNet:
     mean: np.ndarray
     std: np.ndarray
     losses: list
+    device: str = "cpu"
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         torch = _torch()
         z = (np.asarray(x, dtype=np.float32) - self.mean) / self.std
         self.model.eval()
         with torch.no_grad():
-            out = torch.softmax(self.model(torch.from_numpy(z)), dim=1)
-        return out.numpy().astype(np.float64)
+            out = torch.softmax(self.model(torch.from_numpy(z).to(self.device)), dim=1)
+        return out.cpu().numpy().astype(np.float64)
+
+
+def resolve_device(device: str | None) -> str:
+    torch = _torch()
+    if device in (None, "", "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"fusion.nn.device is {device!r} but CUDA is not available")
+    return str(device)
 
 
 def train_fusion_net(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, epochs: int = 200,
                      lr: float = 1e-3, weight_decay: float = 5e-4, batch_size: int | None = None,
-                     filters: int = 50, seed: int = 0, threads: int | None = None) -> FusionNet:
+                     filters: int = 50, seed: int = 0, threads: int | None = None,
+                     device: str | None = "cpu") -> FusionNet:
     """Train a fusion network on stacked codes ``x`` (N, 2, D) with labels ``y``.
 
     ``batch_size`` None trains full-batch. Returns the model and the per-epoch mean loss.
@@ -88,20 +101,21 @@ def train_fusion_net(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *,
     if threads:
         torch.set_num_threads(int(threads))
     try:
-        return _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, filters, seed)
+        return _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, filters, seed,
+                      resolve_device(device))
     finally:
         torch.set_num_threads(previous_threads)
 
 
-def _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, filters, seed) -> FusionNet:
+def _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, filters, seed, device) -> FusionNet:
     mean = x.mean(axis=0, keepdims=True)[0]
     std = x.std(axis=0, keepdims=True)[0]
     std = np.where(std > 1e-6, std, 1.0).astype(np.float32)
-    z = torch.from_numpy((x - mean) / std)
-    t = torch.from_numpy(y)
+    z = torch.from_numpy((x - mean) / std).to(device)
+    t = torch.from_numpy(y).to(device)
     gen = torch.Generator().manual_seed(int(seed))
     torch.manual_seed(int(seed))
-    model = build_model(kind, x.shape[2], n_classes, filters)
+    model = build_model(kind, x.shape[2], n_classes, filters).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = torch.nn.CrossEntropyLoss()
     n = x.shape[0]
@@ -109,7 +123,7 @@ def _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, f
     losses = []
     model.train()
     for _ in range(int(epochs)):
-        order = torch.randperm(n, generator=gen) if bs < n else torch.arange(n)
+        order = (torch.randperm(n, generator=gen) if bs < n else torch.arange(n)).to(device)
         total = 0.0
         for i in range(0, n, bs):
             idx = order[i:i + bs]
@@ -121,4 +135,4 @@ def _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, f
         losses.append(total / n)
     if not np.isfinite(losses[-1]):
         raise FloatingPointError(f"{kind} fusion training diverged (loss {losses[-1]})")
-    return FusionNet(model=model, mean=mean, std=std, losses=losses)
+    return FusionNet(model=model, mean=mean, std=std, losses=losses, device=device)

@@ -60,3 +60,13 @@ def test_two_layer_shape_and_seeded_determinism():
 def test_stack_codes_requires_equal_shapes():
     with pytest.raises(ValueError, match="same shape"):
         nn.stack_codes({"ir": np.zeros((3, 4)), "flow": np.zeros((3, 5))})
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_training_matches_task():
+    rng = np.random.default_rng(0)
+    xtr, ytr = _separable(15, np.random.default_rng(1))
+    net = nn.train_fusion_net("two_layer", xtr, ytr, C, epochs=60, lr=2e-2, seed=0, device="cuda")
+    assert net.device == "cuda"
+    assert (net.predict_proba(xtr).argmax(1) == ytr).mean() >= 0.95
