@@ -21,15 +21,19 @@ STREAM_TITLES = {"ir": "IR net", "flow": "Flow net"}
 
 
 def table3(metrics_paths: Mapping[int, str | Path], csv_path, md_path, note: str = "") -> pd.DataFrame:
-    """Table 3: the paper's four fusion rows plus LF2 + early-fused concepts, per split."""
+    """Table 3: the paper's four fusion rows plus LF2 + early-fused concepts, per split.
+
+    The concept row is left out only when no split has it (``fusion.concepts.enabled: false``);
+    a method missing from some splits but not others is an error."""
     rows = []
-    for split, path in sorted(metrics_paths.items()):
-        metrics = read_json(path)
-        for m in TABLE3_METHODS:
+    loaded = {split: read_json(path) for split, path in sorted(metrics_paths.items())}
+    methods = [m for m in TABLE3_METHODS if m != "lf2_concepts" or any(m in d for d in loaded.values())]
+    for split, metrics in loaded.items():
+        for m in methods:
             if m not in metrics:
-                raise KeyError(f"{path}: no metrics for method {m}")
+                raise KeyError(f"{metrics_paths[split]}: no metrics for method {m}")
             rows.append({"method": TABLE3_NAMES[m], "split": int(split), **metrics[m]})
-    names = [TABLE3_NAMES[m] for m in TABLE3_METHODS]
+    names = [TABLE3_NAMES[m] for m in methods]
     df = summarise_splits(rows, names, paper=TABLE3_PAPER)
     write_table(df, csv_path, md_path, title="Table 3: fusion of the IR and flow streams", note=note)
     return df

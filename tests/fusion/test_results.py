@@ -71,3 +71,21 @@ def test_figure4_and_6(tree):
     one = np.mean([sweeps.knn_accuracy(read_predictions(pred[("flow", k)]), 5) for k in range(2)])
     assert summ[(summ.stream == "flow") & (summ.k == 5)]["mean"].iloc[0] == pytest.approx(one)
     assert (tree / "f6b.svg").exists()
+
+
+def test_table3_without_concepts_and_with_a_gap(tree, tmp_path):
+    import json
+
+    paths = {}
+    for s in range(2):
+        m = json.loads((tree / f"results/fusion/split{s}/metrics.json").read_text())
+        m.pop("lf2_concepts")
+        paths[s] = tmp_path / f"m{s}.json"
+        paths[s].write_text(json.dumps(m))
+    df = results.table3(paths, tmp_path / "t.csv", tmp_path / "t.md")
+    assert len(df) == 4 and "Late fusion 2 + early-fused concepts" not in set(df["method"])
+    m = json.loads(paths[1].read_text())
+    m.pop("nn2")
+    paths[1].write_text(json.dumps(m))
+    with pytest.raises(KeyError, match="no metrics for method nn2"):
+        results.table3(paths, tmp_path / "t.csv", tmp_path / "t.md")
