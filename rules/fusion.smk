@@ -55,6 +55,9 @@ rule fusion_split:
         scores="results/fusion/split{split}/scores.h5",
         metrics="results/fusion/split{split}/metrics.json",
         bad_inputs="results/bad_inputs/fusion_recognition_split{split}.csv",
+    params:
+        # The section as a param: changing the fusion config re-runs the job.
+        fusion=config["fusion"],
     log:
         "results/logs/fusion_split/split{split}.log",
     wildcard_constraints:
@@ -94,6 +97,8 @@ rule figure4:
         tracking=TRACKING,
     output:
         figures=fusion_figure_outputs("figure4_codes", "../report/figure4.rst", "Figure 4: discriminative codes"),
+    params:
+        figures=config["fusion"]["figures"],
     log:
         "results/logs/figure4/figure4.log",
     conda:
@@ -109,6 +114,8 @@ rule figure5:
     output:
         figures=fusion_figure_outputs("figure5_confusion", "../report/figure5.rst", "Figure 5: confusion matrices"),
         csv="results/figures/figure5_confusion.csv",
+    params:
+        figures=config["fusion"]["figures"],
     log:
         "results/logs/figure5/figure5.log",
     conda:
@@ -131,6 +138,7 @@ rule figure6a:
         alphas=fusion_sweep_alphas(),
         stream=config.get("c3d", {}).get("sweep_stream", "flow"),
         k=config["fusion"]["figures"]["alpha_knn_k"] or config.get("c3d", {}).get("knn_k") or config["fusion"]["lf2"]["k"],
+        figures=config["fusion"]["figures"],
     log:
         "results/logs/figure6a/figure6a.log",
     conda:
@@ -148,6 +156,7 @@ rule figure6b:
         csv="results/figures/figure6b_k.csv",
     params:
         streams=[s for s in ("ir", "flow") for k in SPLITS],
+        figures=config["fusion"]["figures"],
     log:
         "results/logs/figure6b/figure6b.log",
     conda:
