@@ -11,7 +11,8 @@ def main(smk, run):
     note = (f"Dataset: {'SYNTHETIC' if desc['synthetic'] else desc['source']} recognition data, "
             f"{len(smk.input.metrics)} split(s); C3D variant: {config['fusion']['variant']}. "
             "Accuracy = mean per-class accuracy (the paper's 'AP'); macro AP = one-vs-rest average precision. "
-            "Substitutes: " + "; ".join(provenance.substitutes_from_config(config)) + ".")
+            "Substitutes: " + "; ".join(x for x in provenance.substitutes_from_config(config)
+                                    if not x.startswith("detection")) + ".")
     metrics = {int(p.split("split")[-1].split("/")[0]): p for p in smk.input.metrics}
     df = results.table3(metrics, smk.output.csv, smk.output.md, note=note)
     provenance.table_html(smk.output.csv, smk.output.html, "Table 3: fusion of the IR and flow streams", note)

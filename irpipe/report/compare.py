@@ -129,6 +129,8 @@ def compare_table(runs: pd.DataFrame, by: str = "parent", labels: dict[str, str]
 
 def format_table(wide: pd.DataFrame, digits: int = 4) -> str:
     def fmt(v):
+        if v is None or (isinstance(v, float) and v != v):
+            return ""  # absent in that column (e.g. a param added between invocations)
         if isinstance(v, float):
             return f"{v:.{digits}g}"
         return "" if v is None else str(v)
