@@ -30,11 +30,12 @@ def report_views(wildcards=None):
         t = str(t)
         if t in annotated:
             continue
-        name, _, ext = t.rpartition(".")
-        if t.startswith("results/tables/") and ext == "csv" and "/" not in name[len("results/tables/"):]:
-            views.append(f"results/report/tables/{name[len('results/tables/'):]}.html")
-        elif t.startswith("results/figures/") and ext in ("png", "svg", "pdf", "jpg", "jpeg"):
-            views.append("results/report/figures/" + t[len("results/figures/"):])
+        folder, base = os.path.split(t)
+        stem, _, ext = base.rpartition(".")
+        if folder == "results/tables" and ext == "csv":
+            views.append(f"results/report/tables/{stem}.html")
+        elif folder == "results/figures" and ext in ("png", "svg", "pdf", "jpg", "jpeg"):
+            views.append(f"results/report/figures/{base}")
     return views
 
 
