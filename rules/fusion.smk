@@ -11,6 +11,11 @@ localrules:
 
 
 FUSION_FIG_EXTS = config["fusion"]["figures"]["formats"]
+# The stage needs the C3D stage (and, for the concept row, the hand-crafted stage) in this
+# workflow: a section absent from the config means that stage is not part of this build.
+FUSION_ENABLED = (RECOGNITION_ENABLED and "c3d" in config and config["c3d"].get("enabled", True))
+FUSION_CONCEPTS = (config["fusion"]["concepts"]["enabled"] and "handcrafted" in config
+                   and config["handcrafted"].get("enabled", True))
 
 
 def fusion_predictions(stream, split):
@@ -43,7 +48,7 @@ def fusion_split_inputs(wildcards):
         "splits": "results/data/recognition/splits.csv",
         "tracking": TRACKING,
     }
-    if config["fusion"]["concepts"]["enabled"]:
+    if FUSION_CONCEPTS:
         inputs["posteriors"] = f"results/handcrafted/split{wildcards.split}/posteriors.h5"
     return inputs
 
@@ -58,6 +63,7 @@ rule fusion_split:
     params:
         # The section as a param: changing the fusion config re-runs the job.
         fusion=config["fusion"],
+        concepts=FUSION_CONCEPTS,
     log:
         "results/logs/fusion_split/split{split}.log",
     wildcard_constraints:
@@ -175,7 +181,7 @@ FUSION_TARGETS = (
 # Files the fusion rules already mark for the report (report.smk does not add views of them).
 REPORT_ANNOTATED = set(FUSION_TARGETS)
 
-if config.get("c3d", {}).get("enabled", True) and config["dataset"]["recognition"].get("enabled", True):
+if FUSION_ENABLED:
     ALL_TARGETS.extend(FUSION_TARGETS)
 
 

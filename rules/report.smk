@@ -40,7 +40,7 @@ def report_views(wildcards=None):
 
 
 def report_fusion_scores(wildcards=None):
-    if not (config.get("c3d", {}).get("enabled", True) and config["dataset"]["recognition"].get("enabled", True)):
+    if not FUSION_ENABLED:
         return []
     return expand("results/fusion/split{split}/scores.h5", split=SPLITS)
 

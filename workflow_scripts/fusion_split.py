@@ -9,7 +9,7 @@ def main(smk, run):
     split = int(smk.wildcards.split)
     sink = []
     fused = pipeline.run_split(
-        smk.input.ir, smk.input.flow, smk.input.posteriors if cfg["concepts"]["enabled"] else None,
+        smk.input.ir, smk.input.flow, smk.input.posteriors if smk.params.concepts else None,
         smk.input.splits, split, smk.config["dataset"]["recognition"]["classes"], cfg,
         seed=int(smk.config["seed"]) * 1000 + split, policy=smk.config["on_bad_input"], bad_inputs=sink,
         knn_k=int(smk.config.get("c3d", {}).get("knn_k", cfg["lf2"]["k"])))

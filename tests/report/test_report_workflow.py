@@ -20,6 +20,7 @@ from irpipe.config import validate_config
 configfile: "config.yaml"
 validate_config(config)
 config["c3d"] = {{"alpha_sweep": [0.0, 0.02, 0.1], "sweep_stream": "flow", "sweep_split": 0, "knn_k": 3}}
+config.setdefault("handcrafted", {{"enabled": True}})
 include: "{repo}/rules/common.smk"
 ALL_TARGETS += ["results/tables/table1.csv", "results/figures/other_stage.png"]
 report: "{repo}/report/workflow.rst"
