@@ -1,1 +1,98 @@
-# handcrafted stage rules (see docs/ARCHITECTURE.md).
+# Hand-crafted baseline of seed 000 (Table 1): per-video D-SIFT / O-SIFT / IDT descriptors,
+# per split and kind PCA + GMM + Fisher vectors (fitted on training videos only), per split
+# SVMs, substitute concept bank and fusion, then Table 1. See docs/handcrafted.md.
+
+HC_KINDS = ["dsift", "osift", "idt"]
+HANDCRAFTED_ENABLED = RECOGNITION_ENABLED and config["handcrafted"]["enabled"]
+
+
+localrules:
+    table1,
+
+
+rule handcrafted_descriptors:
+    input:
+        TRACKING,
+        frames="results/frames/recognition/{video}.h5",
+    output:
+        "results/handcrafted/descriptors/{kind}/{video}.h5",
+    wildcard_constraints:
+        kind="dsift|osift|idt",
+    log:
+        "results/logs/handcrafted_descriptors/{kind}/{video}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/handcrafted_descriptors.py"
+
+
+rule handcrafted_encode:
+    input:
+        TRACKING,
+        splits="results/data/recognition/splits.csv",
+        descriptors=lambda wc: expand(
+            "results/handcrafted/descriptors/{kind}/{video}.h5", kind=wc.kind, video=recognition_videos()
+        ),
+    output:
+        "results/handcrafted/split{split}/fv_{kind}.h5",
+    wildcard_constraints:
+        kind="dsift|osift|idt",
+    log:
+        "results/logs/handcrafted_encode/split{split}_{kind}.log",
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/handcrafted_encode.py"
+
+
+rule handcrafted_classify:
+    input:
+        TRACKING,
+        fv=expand("results/handcrafted/split{{split}}/fv_{kind}.h5", kind=HC_KINDS),
+    output:
+        posteriors="results/handcrafted/split{split}/posteriors.h5",
+        metrics="results/handcrafted/split{split}/metrics.csv",
+        concepts="results/handcrafted/split{split}/concepts.h5",
+    log:
+        "results/logs/handcrafted_classify/split{split}.log",
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/handcrafted_classify.py"
+
+
+rule table1:
+    input:
+        TRACKING,
+        metrics=expand("results/handcrafted/split{split}/metrics.csv", split=SPLITS),
+        fv=expand("results/handcrafted/split{split}/fv_{kind}.h5", split=SPLITS, kind=HC_KINDS),
+    output:
+        csv="results/tables/table1.csv",
+        md="results/tables/table1.md",
+        bad="results/bad_inputs/handcrafted_recognition.csv",
+    log:
+        "results/logs/table1.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/handcrafted_table1.py"
+
+
+if HANDCRAFTED_ENABLED:
+    ALL_TARGETS += [
+        "results/tables/table1.csv",
+        "results/tables/table1.md",
+        "results/bad_inputs/handcrafted_recognition.csv",
+    ] + expand("results/handcrafted/split{split}/posteriors.h5", split=SPLITS)

@@ -1,0 +1,126 @@
+"""Fisher vectors: agreement with scikit-image's independent implementation, determinism,
+bad inputs."""
+import numpy as np
+import pytest
+
+from irpipe.errors import BadInputError
+from irpipe.features.fisher import (DescriptorPCA, DiagonalGMM, FisherEncoder, fisher_vector,
+                                    sample_descriptors)
+
+
+def _blobs(rng, n=3000, d=8, k=4):
+    centres = rng.normal(0, 4, (k, d))
+    lab = rng.integers(0, k, n)
+    return (centres[lab] + rng.normal(0, 1, (n, d))).astype(np.float32)
+
+
+def _skimage_fv(x, gmm, improved):
+    """scikit-image's fisher_vector on the same GMM, converted to vlfeat's layout."""
+    from skimage.feature import fisher_vector as sk_fv
+    from sklearn.mixture import GaussianMixture
+
+    K, D = gmm.means_.shape
+    sk = GaussianMixture(n_components=K, covariance_type="diag")
+    sk.weights_ = gmm.weights_.astype(np.float64)
+    sk.means_ = gmm.means_.astype(np.float64)
+    sk.covariances_ = gmm.covariances_.astype(np.float64)
+    sk.precisions_cholesky_ = 1.0 / np.sqrt(sk.covariances_)
+    fv = sk_fv(x.astype(np.float64), sk, improved=False)
+    # skimage: [d_pi (K), d_mu (K*D), d_sigma (K*D)] with d_sigma of opposite sign to vlfeat;
+    # vlfeat: [u (K*D), v (K*D)], no prior gradient.
+    out = np.concatenate([fv[K:K + K * D], -fv[K + K * D:]])
+    if improved:
+        out = np.sign(out) * np.sqrt(np.abs(out))
+        out /= np.linalg.norm(out)
+    return out
+
+
+@pytest.mark.parametrize("improved", [False, True])
+def test_fisher_vector_matches_skimage(improved):
+    rng = np.random.default_rng(0)
+    X = _blobs(rng)
+    gmm = DiagonalGMM(n_components=4, seed=1).fit(X)
+    x = _blobs(np.random.default_rng(5), n=400)
+    ours = fisher_vector(x, gmm, improved=improved)
+    ref = _skimage_fv(x, gmm, improved)
+    assert ours.shape == (2 * 4 * 8,)
+    np.testing.assert_allclose(ours, ref, atol=1e-4, rtol=0)
+    if improved:
+        assert abs(np.linalg.norm(ours) - 1) < 1e-5
+
+
+def test_gmm_seeded_and_recovers_clusters():
+    rng = np.random.default_rng(0)
+    centres = np.array([[-10, 0], [10, 0], [0, 10]], dtype=np.float64)
+    lab = rng.integers(0, 3, 3000)
+    X = (centres[lab] + rng.normal(0, 0.5, (3000, 2))).astype(np.float32)
+    a = DiagonalGMM(3, seed=7).fit(X)
+    b = DiagonalGMM(3, seed=7).fit(X)
+    np.testing.assert_array_equal(a.means_, b.means_)
+    np.testing.assert_array_equal(a.covariances_, b.covariances_)
+    found = a.means_[np.argsort(a.means_[:, 0] * 100 + a.means_[:, 1])]
+    expect = centres[np.argsort(centres[:, 0] * 100 + centres[:, 1])]
+    np.testing.assert_allclose(found, expect, atol=0.1)
+    np.testing.assert_allclose(np.sort(a.weights_), np.sort(np.bincount(lab) / 3000), atol=0.02)
+
+
+def test_pca_keeps_half_and_orders_variance():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 6)) * np.array([10, 5, 3, 1, 0.5, 0.1])
+    pca = DescriptorPCA(0.5).fit(X)
+    assert pca.n_components_ == 3
+    np.testing.assert_allclose(np.abs(pca.components_), np.eye(6)[:3], atol=0.05)
+    Z = pca.transform(X)
+    assert Z.shape == (2000, 3) and Z.dtype == np.float32
+    assert Z[:, 0].var() > Z[:, 1].var() > Z[:, 2].var()
+
+
+def test_encoder_deterministic_empty_video_and_bad_input():
+    rng = np.random.default_rng(0)
+    videos = [_blobs(rng, n=300, d=16) for _ in range(6)]
+    enc1 = FisherEncoder(n_components=4, sample_size=1000, seed=3).fit(videos)
+    enc2 = FisherEncoder(n_components=4, sample_size=1000, seed=3).fit(videos)
+    test = videos[:2] + [np.zeros((0, 16), np.float32)]
+    f1, f2 = enc1.transform(test), enc2.transform(test)
+    np.testing.assert_array_equal(f1, f2)
+    assert f1.shape == (3, 2 * 4 * 8)
+    assert np.all(np.isfinite(f1))
+    assert np.all(f1[2] == 0)  # no descriptors -> zero vector, never NaN
+    np.testing.assert_allclose(np.linalg.norm(f1[:2], axis=1), 1, atol=1e-5)
+    with pytest.raises(BadInputError, match="too few|only"):
+        FisherEncoder(n_components=64, sample_size=1000, name="hog").fit([videos[0][:20]])
+
+
+def test_gmm_rejects_constant_descriptors():
+    X = np.ones((500, 4), np.float32)
+    with pytest.raises(ValueError, match="distinct"):
+        DiagonalGMM(4).fit(X)
+
+
+def test_sample_descriptors_even_and_seeded():
+    vids = [np.arange(1000)[:, None] + 10000 * i for i in range(4)]
+    s1 = sample_descriptors(vids, 400, 0)
+    s2 = sample_descriptors(vids, 400, 0)
+    np.testing.assert_array_equal(s1, s2)
+    assert len(s1) == 400
+    assert all(np.sum((s1[:, 0] // 10000) == i) == 100 for i in range(4))
+
+
+def test_gmm_backends_agree_and_fallback_on_degenerate_sample():
+    rng = np.random.default_rng(0)
+    centres = np.array([[-10, 0], [10, 0], [0, 10]], dtype=np.float64)
+    X = centres[rng.integers(0, 3, 3000)] + rng.normal(0, 0.5, (3000, 2))
+    a = DiagonalGMM(3, seed=7, backend="vlfeat").fit(X)
+    b = DiagonalGMM(3, seed=7, backend="numpy").fit(X)
+    assert a.backend_ == "vlfeat" and b.backend_ == "numpy"
+    key = lambda g: np.argsort(g.means_[:, 0] * 100 + g.means_[:, 1])  # noqa: E731
+    np.testing.assert_allclose(a.means_[key(a)], b.means_[key(b)], atol=0.02)
+    np.testing.assert_allclose(a.covariances_[key(a)], b.covariances_[key(b)], rtol=0.05)
+    # near-duplicate descriptors (vlfeat's EM returns NaN here): auto falls back to numpy
+    base = rng.normal(size=(20, 24))
+    D = base[rng.integers(0, 20, 200)] + rng.normal(size=(200, 24)) * 1e-4 * (rng.random(24) < 0.5)
+    g = DiagonalGMM(16, seed=0, backend="auto").fit(D)
+    assert g.backend_ == "numpy"
+    assert np.all(np.isfinite(g.means_)) and np.all(g.covariances_ > 0)
+    fv = fisher_vector(D[:50], g)
+    assert np.all(np.isfinite(fv)) and abs(np.linalg.norm(fv) - 1) < 1e-4

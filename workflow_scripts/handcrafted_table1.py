@@ -1,0 +1,35 @@
+"""Table 1 of seed 000 (eight rows, per split and mean +- std) and the stage's bad inputs."""
+import json
+
+import pandas as pd
+
+from irpipe.errors import BadInput, bad_inputs_frame
+from irpipe.features.baseline import make_table1
+from irpipe.io import write_csv
+from irpipe.workflow import run_script
+
+
+def main(smk, run):
+    import h5py
+
+    cfg = smk.config["handcrafted"]
+    df = make_table1(smk.input.metrics, smk.output.csv, smk.output.md, cfg["concepts"]["name"])
+    bad, seen = [], set()
+    for path in smk.input.fv:
+        with h5py.File(path, "r") as h5:
+            kind = h5.attrs["kind"]
+            for vid, reason in json.loads(h5.attrs["bad_inputs"]):
+                if (kind, vid) not in seen:
+                    seen.add((kind, vid))
+                    bad.append(BadInput("recognition", f"handcrafted_{kind}", vid, reason))
+    write_csv(smk.output.bad, bad_inputs_frame(bad))
+    for _, r in df.iterrows():
+        key = r["method"].replace(" ", "_").replace("-", "")
+        run.log_metrics({f"{key}.accuracy_mean": r["accuracy_mean"], f"{key}.accuracy_std": r["accuracy_std"],
+                         f"{key}.macro_ap_mean": r["macro_ap_mean"]})
+    run.log_metrics({"n_bad_inputs": len(bad)})
+    run.log_artifact(smk.output.csv)
+    run.log_artifact(smk.output.md)
+
+
+run_script(snakemake, main, section="handcrafted")
