@@ -11,6 +11,9 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+report: "report/workflow.rst"
+
+
 from irpipe.config import validate_config
 from irpipe.errors import ConfigError
 
@@ -21,6 +24,7 @@ except ConfigError as _err:
 
 
 include: "rules/common.smk"
+include: "rules/stage_functions.smk"
 include: "rules/data.smk"
 include: "rules/flow.smk"
 include: "rules/handcrafted.smk"

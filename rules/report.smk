@@ -16,35 +16,6 @@ localrules:
     report_items,
 
 
-REPORT_OWN_PREFIXES = ("results/report/", "results/tables/bad_inputs")
-
-
-def report_upstream_targets(wildcards=None):
-    return [t for t in ALL_TARGETS if not str(t).startswith(REPORT_OWN_PREFIXES)]
-
-
-def report_views(wildcards=None):
-    annotated = globals().get("REPORT_ANNOTATED", set())
-    views = []
-    for t in report_upstream_targets():
-        t = str(t)
-        if t in annotated:
-            continue
-        folder, base = os.path.split(t)
-        stem, _, ext = base.rpartition(".")
-        if folder == "results/tables" and ext == "csv":
-            views.append(f"results/report/tables/{stem}.html")
-        elif folder == "results/figures" and ext in ("png", "svg", "pdf", "jpg", "jpeg"):
-            views.append(f"results/report/figures/{base}")
-    return views
-
-
-def report_fusion_scores(wildcards=None):
-    if not FUSION_ENABLED:
-        return []
-    return expand("results/fusion/split{split}/scores.h5", split=SPLITS)
-
-
 rule bad_inputs_table:
     input:
         upstream=report_upstream_targets,
