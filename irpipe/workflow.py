@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import IrpipeError
+from .io import OutputWriteError
 from .tracking import JobRun
 
 
@@ -57,8 +58,15 @@ def run_script(smk, main: Callable[[Any, JobRun], Any], section: str | list[str]
             with JobRun(smk.config, rule=smk.rule, wildcards=dict(smk.wildcards.items()),
                         params=params, spool=spool) as run:
                 return main(smk, run)
-        except IrpipeError as exc:
+        except (IrpipeError, OutputWriteError) as exc:
             traceback.print_exc()
             sys.stderr.flush()
             # Snakemake shows the exception text; keep it to the file and the reason.
+            # OutputWriteError: a full disk or a permission problem, named with the file.
             raise SystemExit(f"[irpipe] {smk.rule}: {exc}") from None
+        except Exception:
+            # Anything else is a bug: its traceback belongs in the job's log too (it would
+            # otherwise only reach the terminal, after the log is closed).
+            traceback.print_exc()
+            sys.stderr.flush()
+            raise

@@ -1,1 +1,207 @@
-# detection stage rules (see docs/ARCHITECTURE.md).
+# Infrared temporal action detection (seed 001, InfDetNet). See docs/detection.md.
+# Frozen I3D features are extracted once per dataset and shared by every variant; each
+# variant of Tables III-V is one job (one thread: its tensors are small); the FEN variant
+# also reads frames and TV-L1 flow, and starts from the SCA (TV-L1) model.
+
+DET_CFG = config["detection"]
+DET_TABLE_VARIANTS = ["ir", "flow", "late", "ir_sa", "ca", "sca_tvl1", "sca_fen", "min", "max", "concat"]
+
+
+def det_features_inputs(wildcards):
+    vids = dataset_videos(wildcards.dataset)
+    return {
+        "frames": [frames_store(wildcards.dataset, v) for v in vids],
+        "flow": [flow_store(wildcards.dataset, v) for v in vids],
+    }
+
+
+def det_variant_inputs(wildcards):
+    base = {
+        "tracking": TRACKING,
+        "manifest": "results/data/detection/manifest.csv",
+        "annotations": "results/data/detection/annotations.csv",
+        "ambiguous": "results/data/detection/ambiguous.csv",
+        "classes": "results/data/detection/classes.txt",
+    }
+    v = wildcards.variant
+    if v == "late":
+        base["ir_scores"] = "results/detection/variants/ir/scores.npz"
+        base["flow_scores"] = "results/detection/variants/flow/scores.npz"
+        return base
+    base["features"] = "results/detection/features/detection.h5"
+    if v == "sca_fen":
+        vids = detection_videos()
+        base["init"] = "results/detection/variants/sca_tvl1/summary.json"
+        base["frames"] = [frames_store("detection", x) for x in vids]
+        base["flow"] = [flow_store("detection", x) for x in vids]
+    return base
+
+
+rule detection_features:
+    input:
+        unpack(det_features_inputs),
+        tracking=TRACKING,
+    output:
+        features="results/detection/features/{dataset}.h5",
+        bad="results/bad_inputs/detection_features_{dataset}.csv",
+    log:
+        "results/logs/detection_features/{dataset}.log",
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/detection_features.py"
+
+
+rule detection_variant:
+    input:
+        unpack(det_variant_inputs),
+    output:
+        scores="results/detection/variants/{variant}/scores.npz",
+        detections="results/detection/variants/{variant}/detections.csv",
+        thumos="results/detection/variants/{variant}/detections_thumos.txt",
+        evaluation="results/detection/variants/{variant}/eval.csv",
+        summary="results/detection/variants/{variant}/summary.json",
+    wildcard_constraints:
+        variant="|".join(DET_TABLE_VARIANTS),
+    log:
+        "results/logs/detection_variant/{variant}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+        gpu=0,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/detection_variant.py"
+
+
+rule detection_gt:
+    input:
+        tracking=TRACKING,
+        annotations="results/data/detection/annotations.csv",
+        ambiguous="results/data/detection/ambiguous.csv",
+        classes="results/data/detection/classes.txt",
+    output:
+        classes="results/detection/gt/detclasslist.txt",
+        ambiguous="results/detection/gt/Ambiguous_test.txt",
+        files=expand("results/detection/gt/{cls}_test.txt", cls=config["dataset"]["detection"]["classes"]),
+    log:
+        "results/logs/detection_gt.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/detection_gt.py"
+
+
+rule infdet_tables:
+    input:
+        tracking=TRACKING,
+        evals=expand("results/detection/variants/{variant}/eval.csv", variant=DET_TABLE_VARIANTS),
+        summaries=expand("results/detection/variants/{variant}/summary.json", variant=DET_TABLE_VARIANTS),
+        gt="results/detection/gt/detclasslist.txt",
+    output:
+        expand("results/tables/infdet_table{n}.{ext}", n=[3, 4, 5], ext=["csv", "md"]),
+        per_class="results/tables/infdet_per_class_ap.csv",
+    log:
+        "results/logs/infdet_tables.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/detection_tables.py"
+
+
+rule infdet_table6:
+    input:
+        tracking=TRACKING,
+    output:
+        csv="results/tables/infdet_table6.csv",
+        md="results/tables/infdet_table6.md",
+    log:
+        "results/logs/infdet_table6.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/detection_table6.py"
+
+
+rule detection_timeline:
+    input:
+        tracking=TRACKING,
+        manifest="results/data/detection/manifest.csv",
+        annotations="results/data/detection/annotations.csv",
+        classes="results/data/detection/classes.txt",
+        scores=f"results/detection/variants/{DET_CFG['timeline_variant']}/scores.npz",
+        detections=f"results/detection/variants/{DET_CFG['timeline_variant']}/detections.csv",
+    output:
+        "results/figures/detection/timeline_{video}.png",
+    log:
+        "results/logs/detection_timeline/{video}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/detection_timeline.py"
+
+
+rule detection_timelines:
+    input:
+        lambda wc: expand("results/figures/detection/timeline_{video}.png", video=detection_videos("test")),
+    output:
+        "results/figures/detection/timelines.md",
+    log:
+        "results/logs/detection_timelines.log",
+    localrule: True
+    run:
+        from pathlib import Path
+        from irpipe.io import write_text
+        lines = ["### Detection timelines (synthetic data unless configured otherwise)", ""]
+        lines += [f"![{Path(p).stem}]({Path(p).name})" for p in input]
+        write_text(output[0], "\n".join(lines) + "\n")
+
+
+rule infdet_recognition:
+    input:
+        tracking=TRACKING,
+        features="results/detection/features/recognition.h5",
+        splits="results/data/recognition/splits.csv",
+    output:
+        csv="results/tables/infdet_recognition.csv",
+        md="results/tables/infdet_recognition.md",
+    log:
+        "results/logs/infdet_recognition.log",
+    threads: 1
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/detection_recognition.py"
+
+
+rule infdet_table3:
+    input:
+        "results/tables/infdet_table3.md",
+
+
+rule infdet_table4:
+    input:
+        "results/tables/infdet_table4.md",
+
+
+rule infdet_table5:
+    input:
+        "results/tables/infdet_table5.md",
+
+
+if DETECTION_ENABLED:
+    ALL_TARGETS += [
+        "results/tables/infdet_table3.md",
+        "results/tables/infdet_table4.md",
+        "results/tables/infdet_table5.md",
+        "results/tables/infdet_table6.md",
+        "results/figures/detection/timelines.md",
+    ]
+if DETECTION_ENABLED and RECOGNITION_ENABLED and DET_CFG["recognition"]["enabled"]:
+    ALL_TARGETS += ["results/tables/infdet_recognition.md"]

@@ -1,1 +1,133 @@
-# report stage rules (see docs/ARCHITECTURE.md).
+# Report stage: pages for `snakemake --report results/report.html` (see docs/fusion.md).
+#
+# - bad_inputs_table: every results/bad_inputs/*.csv concatenated, with a count; it waits for
+#   every other target so that all stages have written their bad-input tables first.
+# - report_summary: what was run (dataset, synthetic or real, splits, substitutes).
+# - report_table_view / report_figure: every other stage's table (results/tables/*.csv among
+#   ALL_TARGETS) gets an HTML view and every other stage's figure a copy marked for the report,
+#   so the report shows every table and figure even where a stage's own rule does not mark it.
+# Include this file after every stage file: its input functions read ALL_TARGETS lazily.
+
+localrules:
+    bad_inputs_table,
+    report_summary,
+    report_table_view,
+    report_figure,
+    report_items,
+
+
+REPORT_OWN_PREFIXES = ("results/report/", "results/tables/bad_inputs")
+
+
+def report_upstream_targets(wildcards=None):
+    return [t for t in ALL_TARGETS if not str(t).startswith(REPORT_OWN_PREFIXES)]
+
+
+def report_views(wildcards=None):
+    annotated = globals().get("REPORT_ANNOTATED", set())
+    views = []
+    for t in report_upstream_targets():
+        t = str(t)
+        if t in annotated:
+            continue
+        folder, base = os.path.split(t)
+        stem, _, ext = base.rpartition(".")
+        if folder == "results/tables" and ext == "csv":
+            views.append(f"results/report/tables/{stem}.html")
+        elif folder == "results/figures" and ext in ("png", "svg", "pdf", "jpg", "jpeg"):
+            views.append(f"results/report/figures/{base}")
+    return views
+
+
+def report_fusion_scores(wildcards=None):
+    if not FUSION_ENABLED:
+        return []
+    return expand("results/fusion/split{split}/scores.h5", split=SPLITS)
+
+
+rule bad_inputs_table:
+    input:
+        upstream=report_upstream_targets,
+        tracking=TRACKING,
+    output:
+        csv="results/tables/bad_inputs.csv",
+        html=report("results/report/bad_inputs.html", caption="../report/bad_inputs.rst",
+                    category="Run summary", labels={"page": "Bad inputs"}),
+    params:
+        pattern="results/bad_inputs/*.csv",
+    log:
+        "results/logs/bad_inputs_table/bad_inputs_table.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/report_pages.py"
+
+
+rule report_summary:
+    input:
+        bad_inputs="results/tables/bad_inputs.csv",
+        scores=report_fusion_scores,
+        tracking=TRACKING,
+    output:
+        html=report("results/report/summary.html", caption="../report/summary.rst",
+                    category="Run summary", labels={"page": "What was run"}),
+    log:
+        "results/logs/report_summary/report_summary.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/report_pages.py"
+
+
+rule report_table_view:
+    input:
+        csv="results/tables/{name}.csv",
+        tracking=TRACKING,
+    output:
+        html=report("results/report/tables/{name}.html", caption="../report/table.rst",
+                    category="Tables", subcategory="Other stages", labels={"table": "{name}"}),
+    wildcard_constraints:
+        name=r"(?!table3$|bad_inputs$)[A-Za-z0-9_.-]+",
+    log:
+        "results/logs/report_table_view/{name}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/report_pages.py"
+
+
+rule report_figure:
+    input:
+        figure="results/figures/{name}.{ext}",
+        tracking=TRACKING,
+    output:
+        figure=report("results/report/figures/{name}.{ext}", caption="../report/figure.rst",
+                      category="Figures", subcategory="Other stages", labels={"figure": "{name}", "format": "{ext}"}),
+    wildcard_constraints:
+        name=r"[A-Za-z0-9_.-]+",
+        ext=r"png|svg|pdf|jpg|jpeg",
+    log:
+        "results/logs/report_figure/{name}.{ext}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/report_pages.py"
+
+
+rule report_items:
+    input:
+        report_views,
+        "results/report/summary.html",
+        "results/report/bad_inputs.html",
+        TRACKING,
+    output:
+        index="results/report/items.txt",
+    log:
+        "results/logs/report_items/report_items.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/report_pages.py"
+
+
+ALL_TARGETS.append("results/report/items.txt")

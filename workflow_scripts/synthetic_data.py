@@ -13,8 +13,11 @@ def main(smk, run):
     shutil.rmtree(partial, ignore_errors=True)
     cfg = smk.config["synthetic"]
     classes = smk.config["dataset"][dataset]["classes"]
-    generate = synthetic.generate_recognition if dataset == "recognition" else synthetic.generate_detection
-    table = generate(partial, cfg, classes, cfg["seed"])
+    if dataset == "recognition":
+        table = synthetic.generate_recognition(partial, cfg, classes, cfg["seed"])
+    else:
+        table = synthetic.generate_detection(partial, cfg, classes, cfg["seed"],
+                                             subsets=smk.config["dataset"]["detection"]["subsets"])
     partial.rename(out)  # the folder appears complete or not at all
     run.log_metrics({"n_rows": len(table)})
 

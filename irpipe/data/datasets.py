@@ -83,7 +83,9 @@ def discover_recognition_folder(root: str | Path, classes: Sequence[str], extens
             handle_bad_input(BadInputError(sub, f"folder is not one of the configured classes {list(classes)}"),
                              policy, "recognition", "manifest", bad)
             continue
-        videos = sorted(p for p in sub.iterdir() if p.is_file() and _has_ext(p, extensions))
+        # Every entry with a video extension, files or not: a dangling link or a folder named
+        # like a video reaches the probe and becomes a bad input instead of vanishing.
+        videos = sorted(p for p in sub.iterdir() if _has_ext(p, extensions))
         if not videos:
             handle_bad_input(BadInputError(sub, f"class folder holds no videos with extensions {list(extensions)}"),
                              policy, "recognition", "manifest", bad)
@@ -236,7 +238,7 @@ def read_csv_annotations(path: str | Path, classes: Sequence[str], subsets: dict
 def _find_videos(folder: Path, extensions: Sequence[str]) -> dict[str, Path]:
     if not folder.is_dir():
         raise BadInputError(folder, "detection video folder does not exist")
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.is_file() and _has_ext(p, extensions)}
+    return {p.stem: p for p in sorted(folder.iterdir()) if _has_ext(p, extensions)}
 
 
 def detection_manifest(dcfg: dict, policy: str, synthetic_root: str | Path | None = None,

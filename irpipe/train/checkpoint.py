@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,21 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
         torch.save(state, tmp)
 
 
+def _refusal(text: str) -> str:
+    """A one-line reason from torch's weights_only error, without its advice to retry unsafely."""
+    detail = next((ln.strip() for ln in text.splitlines() if "GLOBAL" in ln), "")
+    if detail:
+        m = re.search(r"GLOBAL (\S+)", detail)
+        what = m.group(1) if m else detail
+        return (f"refused to load: the file asks to call or import {what}; only tensors and plain "
+                "containers are accepted (weights_only=True), so it may be a code-execution payload")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    detail = next((ln for ln in lines if "error" in ln.lower() and not ln.startswith("Weights only")), "")
+    after = lines[lines.index(detail) + 1] if detail in lines and lines.index(detail) + 1 < len(lines) else ""
+    return ("not a readable PyTorch checkpoint (loaded with weights_only=True)"
+            + (f": {after}" if after and not after.startswith("Check the documentation") else ""))
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
     """Load a checkpoint or weights file safely; raise BadInputError naming the file."""
     import torch
@@ -35,8 +51,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise BadInputError(path, "refused to load: the file holds pickled objects other than "
-                                  f"tensors and plain containers (weights_only=True): {exc}".splitlines()[0]) from None
+        raise BadInputError(path, _refusal(str(exc))) from None
     except (RuntimeError, EOFError, ValueError, OSError) as exc:
         raise BadInputError(path, f"not a readable PyTorch checkpoint: {str(exc).splitlines()[0]}") from None
     if not isinstance(obj, dict):

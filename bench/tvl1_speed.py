@@ -1,0 +1,193 @@
+"""TV-L1 speed: OpenCV DualTVL1 vs irpipe's TorchTVL1, side by side on the same frames.
+
+Frame pairs per second at 128x171 and 256x293 (H x W) for
+  * opencv        cv2.optflow DualTVL1, one pair at a time, ``--threads`` OpenCV threads
+  * torch-cpu     TorchTVL1 eager on the CPU, the whole batch at once, ``--threads`` torch threads
+  * torch-cpu-compiled   the same with torch.compile (compile time reported separately)
+  * torch-cuda    TorchTVL1 on the GPU (when one is available; model named), larger batch
+plus the mean end-point difference of each torch run to OpenCV's flow on the same pairs and
+the share of 8-bit flow-image values (bound 20) within one grey level.
+
+Frames: consecutive frames of ../shared/data/real_clips/armwrestling_h264_340x256.mp4 resized
+(grey), or synthetic textured translations when the clip is absent (said in the output).
+
+    python bench/tvl1_speed.py                       # writes bench/results/tvl1_speed.{md,json}
+    python bench/tvl1_speed.py --no-compile --pairs 4
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from irpipe.flow.images import flow_to_image  # noqa: E402
+from irpipe.flow.tvl1_torch import TorchTVL1  # noqa: E402
+
+log = logging.getLogger("tvl1_speed")
+
+DEFAULTS = {"tau": 0.25, "lambda": 0.15, "theta": 0.3, "nscales": 5, "warps": 5, "epsilon": 0.01,
+            "inner_iterations": 30, "outer_iterations": 10, "scale_step": 0.8, "gamma": 0.0,
+            "median_filtering": 5, "use_initial_flow": False}
+CLIP_CANDIDATES = [ROOT.parent / "shared" / "data" / "real_clips" / "armwrestling_h264_340x256.mp4",
+                   ROOT.parent.parent / "shared" / "data" / "real_clips" / "armwrestling_h264_340x256.mp4",
+                   Path("/work/shared/data/real_clips/armwrestling_h264_340x256.mp4")]
+
+
+def load_frames(n: int, h: int, w: int) -> tuple[np.ndarray, str]:
+    for clip in CLIP_CANDIDATES:
+        if clip.exists():
+            cap = cv2.VideoCapture(str(clip))
+            frames = []
+            while len(frames) < n + 1:
+                ok, fr = cap.read()
+                if not ok:
+                    break
+                frames.append(cv2.resize(cv2.cvtColor(fr, cv2.COLOR_BGR2GRAY), (w, h), interpolation=cv2.INTER_AREA))
+            cap.release()
+            if len(frames) == n + 1:
+                return np.stack(frames), f"real clip {clip.name} (grey, resized)"
+    rng = np.random.default_rng(0)
+    big = cv2.GaussianBlur(rng.random((h + 64, w + 64)).astype(np.float32), (0, 0), 1.5)
+    big = (big - big.min()) / (big.max() - big.min()) * 255
+    frames = [big[32 + i // 2:32 + i // 2 + h, 32 + i:32 + i + w] for i in range(n + 1)]
+    return np.stack(frames).astype(np.uint8), "SYNTHETIC textured translation (real clip absent)"
+
+
+def opencv_flows(p0, p1, params):
+    tv = cv2.optflow.DualTVL1OpticalFlow_create(
+        params["tau"], params["lambda"], params["theta"], params["nscales"], params["warps"],
+        params["epsilon"], params["inner_iterations"], params["outer_iterations"],
+        params["scale_step"], params["gamma"], params["median_filtering"], params["use_initial_flow"])
+    return np.stack([tv.calc(a, b, None) for a, b in zip(p0, p1)])
+
+
+def to8(flow, bound=20.0):
+    return flow_to_image(flow, bound).astype(np.int16)
+
+
+def agreement(out, ref):
+    d = np.abs(to8(out) - to8(ref))
+    return {"mean_epe_px": float(np.linalg.norm(out - ref, axis=-1).mean()),
+            "img8_xy_within_1": float((d[..., :2].max(-1) <= 1).mean()),
+            "img8_mag_within_1": float((d[..., 2] <= 1).mean())}
+
+
+def timed(fn, repeat: int = 1, sync=None):
+    best = float("inf")
+    res = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        res = fn()
+        if sync:
+            sync()
+        best = min(best, time.perf_counter() - t0)
+    return res, best
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="128x171,256x293", help="HxW list")
+    ap.add_argument("--pairs", type=int, default=8, help="frame pairs per size on the CPU")
+    ap.add_argument("--gpu-pairs", type=int, default=256, help="frame pairs per size on the GPU (frames repeated)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile CPU run")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "tvl1_speed"))
+    ap.add_argument("--note", default="", help="free text stored with the results (e.g. machine load)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    cv2.setNumThreads(args.threads)
+    torch.set_num_threads(args.threads)
+    cpu_name = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
+                    platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    gpu_name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    log.info("CPU: %s, %d threads (load avg %.1f); GPU: %s", cpu_name, args.threads, load or -1, gpu_name or "none")
+    results = {"cpu": cpu_name, "threads": args.threads, "gpu": gpu_name, "load_avg_1min": load,
+               "torch": torch.__version__, "opencv": cv2.__version__, "params": DEFAULTS,
+               "note": args.note, "rows": []}
+
+    for size in args.sizes.split(","):
+        h, w = (int(v) for v in size.split("x"))
+        frames, source = load_frames(args.pairs, h, w)
+        p0, p1 = frames[:-1], frames[1:]
+        n = len(p0)
+        log.info("%dx%d: %d pairs from %s", h, w, n, source)
+        ref, t_cv = timed(lambda: opencv_flows(p0, p1, DEFAULTS))
+        rows = [{"size": size, "backend": "opencv", "device": "cpu", "pairs": n, "seconds": t_cv,
+                 "pairs_per_s": n / t_cv, "ratio_to_opencv": 1.0, "source": source}]
+        log.info("  opencv      %.2f pairs/s", n / t_cv)
+
+        tv = TorchTVL1(DEFAULTS, device="cpu")
+        out, t = timed(lambda: tv.compute(p0, p1))
+        rows.append({"size": size, "backend": "torch", "device": "cpu", "pairs": n, "seconds": t,
+                     "pairs_per_s": n / t, "ratio_to_opencv": t_cv / t, "source": source, **agreement(out, ref)})
+        log.info("  torch eager %.2f pairs/s (x%.2f), EPE %.4f", n / t, t_cv / t, rows[-1]["mean_epe_px"])
+
+        if not args.no_compile:
+            tvc = TorchTVL1(DEFAULTS, device="cpu", compile=True)
+            _, t_compile = timed(lambda: tvc.compute(p0, p1))
+            out, t = timed(lambda: tvc.compute(p0, p1))
+            rows.append({"size": size, "backend": "torch+compile", "device": "cpu", "pairs": n, "seconds": t,
+                         "pairs_per_s": n / t, "ratio_to_opencv": t_cv / t, "compile_s": t_compile - t,
+                         "source": source, **agreement(out, ref)})
+            log.info("  torch compiled %.2f pairs/s (x%.2f), compile %.0f s", n / t, t_cv / t, t_compile - t)
+
+        if gpu_name:
+            reps = -(-args.gpu_pairs // n)
+            g0, g1 = np.tile(p0, (reps, 1, 1))[:args.gpu_pairs], np.tile(p1, (reps, 1, 1))[:args.gpu_pairs]
+            for compiled in (False, True):
+                tvg = TorchTVL1(DEFAULTS, device="cuda", compile=compiled)
+                tvg.compute(g0[:n], g1[:n])  # warm-up (and compile) on a small batch
+                tvg.compute(g0, g1)
+                out, t = timed(lambda: tvg.compute(g0, g1), repeat=2, sync=torch.cuda.synchronize)
+                m = len(g0)
+                rows.append({"size": size, "backend": "torch+compile" if compiled else "torch", "device": gpu_name,
+                             "pairs": m, "seconds": t, "pairs_per_s": m / t, "ratio_to_opencv": (m / t) / (n / t_cv),
+                             "source": source, **agreement(out[:n], ref)})
+                log.info("  cuda%s %.1f pairs/s (x%.1f OpenCV on %d CPU threads)",
+                         " compiled" if compiled else "", m / t, (m / t) / (n / t_cv), args.threads)
+        results["rows"].extend(rows)
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(results, indent=2))
+    lines = [f"# TV-L1 speed: OpenCV DualTVL1 vs TorchTVL1",
+             "",
+             f"CPU: {cpu_name}, {args.threads} threads for both backends; GPU: {gpu_name or 'none'}; "
+             f"torch {torch.__version__}, OpenCV {cv2.__version__}; 1-min load average at start {load:.1f}.",
+             "OpenCV default DualTVL1 parameters for both. Ratio = pairs/s over OpenCV's pairs/s on the CPU.",
+             "EPE = mean end-point difference to OpenCV's flow on the same pairs; 8-bit xy = share of pixels "
+             "whose x and y flow-image values (bound 20) are both within one grey level of OpenCV's; "
+             "mag = the same for the magnitude channel (finer step, 0.078 px).",
+             ""]
+    if args.note:
+        lines += [f"Note: {args.note}", ""]
+    lines += ["| size (HxW) | backend | device | pairs | pairs/s | ratio to OpenCV | EPE px | 8-bit xy | mag | frames |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    def fmt(r, key):
+        return f"{r[key]:.4f}" if key in r else "ref"
+
+    for r in results["rows"]:
+        lines.append(f"| {r['size']} | {r['backend']} | {r['device']} | {r['pairs']} | {r['pairs_per_s']:.2f} | "
+                     f"{r['ratio_to_opencv']:.2f} | {fmt(r, 'mean_epe_px')} | "
+                     f"{fmt(r, 'img8_xy_within_1')} | {fmt(r, 'img8_mag_within_1')} | "
+                     f"{r['source']} |")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    log.info("wrote %s.{md,json}", out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""Stage entry points called by the workflow scripts (one function per rule)."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import BadInput, bad_inputs_frame
+from ..eval.detection import evaluate, write_thumos_detections, write_thumos_gt
+from ..io import write_csv, write_json, write_npz, write_text
+from ..train.checkpoint import load_checkpoint
+from .data import class_mean_durations, snippet_targets, validate_videos
+from .features import read_feature_attrs, read_features
+from .postprocess import DETECTION_COLUMNS, class_thresholds, detect
+from .training import Clip, predict, train_fen_variant, train_variant
+
+log = logging.getLogger(__name__)
+
+# variant -> (model fusion, flow source)
+VARIANTS = {
+    "ir": "ir", "flow": "flow", "ir_sa": "ir_sa", "ca": "ca", "sca_tvl1": "sca",
+    "min": "min", "max": "max", "concat": "concat", "sca_fen": "sca", "late": None,
+}
+SEED_OFFSET = 600
+
+
+def read_classes(path) -> list[str]:
+    return [line.split()[1] for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def load_items(manifest_csv, annotations_csv, classes, policy, bad: list[BadInput]):
+    man = pd.read_csv(manifest_csv, dtype={"video_id": str})
+    ann = pd.read_csv(annotations_csv, dtype={"video_id": str})
+    items = validate_videos(man, ann, classes, policy, bad, source=str(annotations_csv))
+    return items, ann
+
+
+def make_clips(items, feats, n_classes, subset, with_targets=True) -> list[Clip]:
+    out = []
+    for vid, it in sorted(items.items()):
+        if it.subset != subset or vid not in feats:
+            continue
+        f = feats[vid]
+        y = snippet_targets(it.instances, it.n_frames, it.fps, n_classes) if with_targets else None
+        if y is not None and y.shape[1] != f["ir"].shape[0]:
+            raise ValueError(f"{vid}: {f['ir'].shape[0]} feature snippets but {y.shape[1]} target snippets")
+        out.append(Clip(vid, f["ir"].T, f["flow_tvl1"].T, y, it.n_frames))
+    return out
+
+
+def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mapping, out_dir, run=None) -> dict:
+    """Train (or fuse) one variant, score the test videos, post-process and evaluate.
+
+    ``paths``: manifest, annotations, ambiguous (optional), classes, features, frames_dir, flow_dir,
+    and for 'late' ir_scores / flow_scores, for 'sca_fen' init (the sca_tvl1 checkpoint)."""
+    t0 = time.time()
+    out_dir = Path(out_dir)
+    classes = read_classes(paths["classes"])
+    bad: list[BadInput] = []
+    items, ann = load_items(paths["manifest"], paths["annotations"], classes, policy, bad)
+    log_fn = (lambda k, v, s: run.log_metrics({k: v}, step=s)) if run is not None else None
+    info: dict = {"variant": variant}
+    test_items = {v: it for v, it in items.items() if it.subset == cfg["test_subset"]}
+    if variant == "late":
+        a, b = np.load(paths["ir_scores"]), np.load(paths["flow_scores"])
+        scores = {v: (a[v] + b[v]) / 2 for v in a.files}
+    else:
+        feats = read_features(paths["features"])
+        info["feature_attrs"] = {k: v for k, v in read_feature_attrs(paths["features"]).items()}
+        train = make_clips(items, feats, len(classes), cfg["train_subset"])
+        test = make_clips(items, feats, len(classes), cfg["test_subset"], with_targets=False)
+        if not train or not test:
+            raise ValueError(f"variant {variant}: {len(train)} training and {len(test)} test videos with features")
+        seed_v = seed + SEED_OFFSET
+        if variant == "sca_fen":
+            init = load_checkpoint(paths["init"])["model"] if paths.get("init") else None
+            scores, finfo = train_fen_variant(train, test, len(classes), cfg, seed_v, paths["frames_dir"],
+                                              paths["flow_dir"], cfg["frame_size"], paths["bound"], init,
+                                              ckpt_path=out_dir / "model.pt", log_fn=log_fn)
+            info.update(finfo)
+        else:
+            model, stats = train_variant(VARIANTS[variant], train, len(classes), cfg, seed_v,
+                                         ckpt_path=out_dir / "model.pt", log_fn=log_fn)
+            scores = predict(model, test, stats)
+            info["parameters"] = int(sum(p.numel() for p in model.parameters()))
+            if hasattr(model.attn, "last_w"):
+                info["sca_w_last"] = float(model.attn.last_w.mean())
+    write_npz(out_dir / "scores.npz", **scores)
+    det = postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir)
+    res = evaluate_detections(det, ann, paths.get("ambiguous"), classes, cfg)
+    table = res.table()
+    table.insert(0, "variant", variant)
+    write_csv(out_dir / "eval.csv", table)
+    info.update({"map": dict(zip([f"{t:.1f}" for t in res.thresholds], res.map.round(6).tolist())),
+                 "excluded_classes": res.excluded, "n_detections": int(len(det)),
+                 "wall_s": round(time.time() - t0, 2)})
+    write_json(out_dir / "summary.json", info)
+    if run is not None:
+        run.log_metrics({f"map_{t:.1f}": float(m) for t, m in zip(res.thresholds, res.map)})
+        run.log_metrics({"wall_s": info["wall_s"], "n_detections": len(det)})
+    write_csv(out_dir / "bad_inputs.csv", bad_inputs_frame(bad))
+    return info
+
+
+def postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir) -> pd.DataFrame:
+    pcfg = cfg["postprocess"]
+    thr = class_thresholds(classes, pcfg["threshold"], pcfg.get("class_thresholds"))
+    durations = class_mean_durations(ann, classes, cfg["train_subset"])
+    frames = []
+    for vid, it in sorted(test_items.items()):
+        frames.append(detect(scores[vid], it.n_frames, it.fps, classes, thr, durations, vid,
+                             pcfg["min_duration_factor"]))
+    det = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DETECTION_COLUMNS)
+    write_csv(Path(out_dir) / "detections.csv", det)
+    write_thumos_detections(Path(out_dir) / "detections_thumos.txt", det, {c: i + 1 for i, c in enumerate(classes)})
+    return det
+
+
+def evaluate_detections(det, ann, ambiguous_csv, classes, cfg):
+    ecfg = cfg["eval"]
+    gt = ann[ann["subset"] == cfg["test_subset"]]
+    amb = None
+    if ambiguous_csv and Path(ambiguous_csv).exists():
+        a = pd.read_csv(ambiguous_csv, dtype={"video_id": str})
+        amb = a[a["subset"] == cfg["test_subset"]] if "subset" in a else a
+    return evaluate(gt[["video_id", "label", "t_start", "t_end"]], det, classes, ecfg["tiou"],
+                    ecfg["protocol"], ambiguous=amb, missing_gt=ecfg["missing_gt"])
+
+
+def write_gt_files(annotations_csv, classes_txt, ambiguous_csv, out_dir, subset="test") -> None:
+    """THUMOS14-style ground truth of the test subset (for the evaluator and the toolkit)."""
+    ann = pd.read_csv(annotations_csv, dtype={"video_id": str})
+    classes = read_classes(classes_txt)
+    write_thumos_gt(out_dir, ann[ann["subset"] == subset], classes, subset="test")
+    write_text(Path(out_dir) / "detclasslist.txt", Path(classes_txt).read_text())
+    lines = []
+    if ambiguous_csv and Path(ambiguous_csv).exists():
+        a = pd.read_csv(ambiguous_csv, dtype={"video_id": str})
+        a = a[a["subset"] == subset] if "subset" in a else a
+        lines = [f"{r.video_id} {r.t_start:.3f} {r.t_end:.3f}" for r in a.itertuples(index=False)]
+    write_text(Path(out_dir) / "Ambiguous_test.txt", "\n".join(lines) + ("\n" if lines else ""))

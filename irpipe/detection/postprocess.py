@@ -1,0 +1,52 @@
+"""Snippet scores -> temporal detections (seed 001's post-processing).
+
+For each class: snippets whose score exceeds the class threshold are grouped into runs of
+consecutive snippets; a run becomes a segment from the start of its first snippet to the
+end of its last; segments shorter than ``min_duration_factor`` (0.5) times the class's mean
+instance duration in the TRAINING annotations are dropped; a segment's score is the mean
+snippet score inside it.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .data import SNIPPET, snippet_bounds
+
+DETECTION_COLUMNS = ["video_id", "label", "t_start", "t_end", "score"]
+
+
+def runs(active: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) index pairs of the runs of True in a 1-D boolean array."""
+    a = np.concatenate([[False], np.asarray(active, bool), [False]])
+    d = np.flatnonzero(a[1:] != a[:-1])
+    return list(zip(d[0::2].tolist(), d[1::2].tolist()))
+
+
+def detect(scores: np.ndarray, n_frames: int, fps: float, classes: Sequence[str],
+           thresholds: Mapping[str, float], min_durations: Mapping[str, float], video_id: str,
+           min_duration_factor: float = 0.5, snippet: int = SNIPPET) -> pd.DataFrame:
+    """scores (C, S) -> detections table (video_id, label, t_start, t_end, score)."""
+    bounds = snippet_bounds(n_frames, fps, snippet)
+    if scores.shape != (len(classes), len(bounds)):
+        raise ValueError(f"{video_id}: scores {scores.shape} but {len(classes)} classes x {len(bounds)} snippets")
+    rows = []
+    for ci, c in enumerate(classes):
+        min_len = min_duration_factor * float(min_durations.get(c, 0.0))
+        for s, e in runs(scores[ci] > float(thresholds[c])):
+            t0, t1 = float(bounds[s, 0]), float(bounds[e - 1, 1])
+            if t1 - t0 < min_len:
+                continue
+            rows.append({"video_id": video_id, "label": c, "t_start": round(t0, 4), "t_end": round(t1, 4),
+                         "score": float(scores[ci, s:e].mean())})
+    return pd.DataFrame(rows, columns=DETECTION_COLUMNS)
+
+
+def class_thresholds(classes: Sequence[str], default: float, per_class: Mapping[str, float] | None) -> dict:
+    per_class = dict(per_class or {})
+    unknown = set(per_class) - set(classes)
+    if unknown:
+        raise ValueError(f"detection.postprocess.class_thresholds names unknown classes {sorted(unknown)}")
+    return {c: float(per_class.get(c, default)) for c in classes}

@@ -1,0 +1,251 @@
+"""Training and inference of the detection variants on whole untrimmed videos.
+
+Every variant except the FEN one trains on the cached frozen-I3D features (a batch is a few
+whole videos padded to the longest; padded snippets are masked in the attention, the
+super-event and the loss). Features are standardised per dimension with training-set
+statistics (stored in the checkpoint). Training is seeded, checkpointed every
+``checkpoint_every`` epochs (atomic, ``irpipe.train.checkpoint``) and resumes from the last
+checkpoint when one exists for the same configuration.
+
+The FEN variant (two-stream + SCA with FEN flow, the full InfDetNet) trains the flow
+estimation network jointly with SCA and the head: frames -> FEN (two frames, downsampled
+x4) -> flow, upsampled x4 -> frozen flow I3D (gradients pass through it into the FEN) ->
+SCA with the cached IR features -> TGM head; loss = BCE + ``loss_weight`` * L1(FEN flow,
+TV-L1 flow downsampled x4). To fit the CPU budget it starts from the SCA (TV-L1) model's
+weights and a FEN pre-trained on the L1 term alone (both stated in the report and config).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..config import config_hash
+from ..data import stores
+from ..models.detector import SnippetDetector
+from ..models.fen import FlowEstimationNet, fen_input
+from ..models.tgm import masked_bce
+from ..train.checkpoint import load_checkpoint, save_checkpoint
+from .features import build_extractor, extract, flow_tensor, ir_tensor
+
+log = logging.getLogger(__name__)
+
+LogFn = Callable[[str, float, int], None]
+
+
+@dataclass
+class Clip:
+    video_id: str
+    xi: np.ndarray            # (D, S) IR features
+    xf: np.ndarray | None     # (D, S) flow features
+    y: np.ndarray | None      # (C, S) targets
+    n_frames: int
+
+
+def _stats(clips: Sequence[Clip], attr: str) -> tuple[np.ndarray, np.ndarray]:
+    x = np.concatenate([getattr(c, attr) for c in clips], axis=1)
+    return x.mean(1), x.std(1) + 1e-6
+
+
+def feature_stats(clips: Sequence[Clip]) -> dict:
+    mi, si = _stats(clips, "xi")
+    mf, sf = _stats(clips, "xf")
+    return {"ir_mean": mi, "ir_std": si, "flow_mean": mf, "flow_std": sf}
+
+
+def _pad(arrs: Sequence[np.ndarray], t: int) -> torch.Tensor:
+    out = np.zeros((len(arrs), arrs[0].shape[0], t), np.float32)
+    for i, a in enumerate(arrs):
+        out[i, :, :a.shape[1]] = a
+    return torch.from_numpy(out)
+
+
+def make_batch(clips: Sequence[Clip], stats: Mapping) -> tuple:
+    t = max(c.xi.shape[1] for c in clips)
+    xi = _pad([(c.xi - stats["ir_mean"][:, None]) / stats["ir_std"][:, None] for c in clips], t)
+    xf = _pad([(c.xf - stats["flow_mean"][:, None]) / stats["flow_std"][:, None] for c in clips], t)
+    mask = torch.zeros(len(clips), t)
+    for i, c in enumerate(clips):
+        mask[i, :c.xi.shape[1]] = 1
+    y = _pad([c.y for c in clips], t) if clips[0].y is not None else None
+    return xi, xf, mask, y
+
+
+def build_model(fusion: str, dim: int, n_classes: int, cfg: Mapping) -> SnippetDetector:
+    return SnippetDetector(fusion, dim, n_classes, head=dict(cfg["head"]), sca=dict(cfg["sca"]))
+
+
+def _seed_all(seed: int) -> np.random.Generator:
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def train_variant(fusion: str, clips: Sequence[Clip], n_classes: int, cfg: Mapping, seed: int,
+                  ckpt_path: str | os.PathLike | None = None, log_fn: LogFn | None = None,
+                  epochs: int | None = None) -> tuple[SnippetDetector, dict]:
+    """Train one fusion variant on cached features; returns (model in eval mode, stats)."""
+    tcfg = cfg["train"]
+    epochs = int(tcfg["epochs"] if epochs is None else epochs)
+    stats = feature_stats(clips)
+    _seed_all(seed)
+    dim = clips[0].xi.shape[0]
+    model = build_model(fusion, dim, n_classes, cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=tcfg["lr"], weight_decay=tcfg["weight_decay"])
+    key = config_hash({"fusion": fusion, "cfg": dict(cfg), "seed": seed, "videos": [c.video_id for c in clips]})
+    start = 0
+    if ckpt_path and Path(ckpt_path).exists():
+        state = load_checkpoint(ckpt_path)
+        if state.get("key") == key:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            start = int(state["epoch"])
+            torch.set_rng_state(state["torch_rng"])
+            log.info("resumed %s from %s at epoch %d", fusion, ckpt_path, start)
+        else:
+            log.info("checkpoint %s belongs to another configuration; training from scratch", ckpt_path)
+    bs = int(tcfg["batch_videos"])
+    every = int(tcfg["checkpoint_every"])
+    for epoch in tqdm(range(start, epochs), desc=f"train {fusion}", mininterval=5, initial=start, total=epochs):
+        model.train()
+        order = np.random.default_rng([seed, epoch]).permutation(len(clips))  # resumable
+        total = 0.0
+        for b in range(0, len(order), bs):
+            xi, xf, mask, y = make_batch([clips[i] for i in order[b:b + bs]], stats)
+            loss = masked_bce(model(xi, xf, mask), y, mask)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(order[b:b + bs])
+        if log_fn:
+            log_fn(f"{fusion}.train_bce", total / len(clips), epoch + 1)
+        if ckpt_path and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
+            save_checkpoint(ckpt_path, {"key": key, "epoch": epoch + 1, "model": model.state_dict(),
+                                        "optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state(),
+                                        "stats": {k: torch.from_numpy(v) for k, v in stats.items()}})
+    model.eval()
+    return model, stats
+
+
+@torch.no_grad()
+def predict(model: SnippetDetector, clips: Sequence[Clip], stats: Mapping) -> dict[str, np.ndarray]:
+    """Per-video snippet probabilities (C, S), one whole video at a time."""
+    model.eval()
+    out = {}
+    for c in clips:
+        xi, xf, mask, _ = make_batch([c], stats)
+        out[c.video_id] = torch.sigmoid(model(xi, xf, mask))[0].numpy()
+    return out
+
+
+# ------------------------------------------------------------------------------------ FEN
+
+def _video_tensors(frames_path, flow_path, frame_size: str, bound: float, factor: int):
+    frames = stores.read_frames(frames_path, frame_size)
+    flow = stores.read_flow(flow_path)
+    x = ir_tensor(frames)                                             # (1, 3, T, H, W)
+    pairs = fen_input(x[0].permute(1, 0, 2, 3), factor)               # (T-1, 6, H/f, W/f)
+    target = flow_tensor(flow, bound, frames.shape[1:])[0, :, :-1]    # (2, T-1, H, W)
+    target = F.avg_pool2d(target.permute(1, 0, 2, 3), factor)        # (T-1, 2, H/f, W/f)
+    return x, pairs, target
+
+
+def fen_flow_features(fen: FlowEstimationNet, flow_i3d, pairs: torch.Tensor, size, chunk: int) -> tuple:
+    """FEN flow (T-1, 2, h, w) and its flow-I3D features (D, S) (differentiable)."""
+    est = fen(pairs)
+    up = F.interpolate(est, size=tuple(size), mode="bilinear", align_corners=False)
+    vol = torch.cat([up, torch.zeros_like(up[:1])], 0).permute(1, 0, 2, 3)[None]
+    return est, extract(flow_i3d, vol, chunk)
+
+
+def train_fen_variant(train: Sequence[Clip], test: Sequence[Clip], n_classes: int, cfg: Mapping, seed: int,
+                      frames_dir, flow_dir, frame_size: str, bound: float, init_state: dict | None,
+                      ckpt_path=None, log_fn: LogFn | None = None) -> tuple[dict, dict]:
+    """Joint FEN + SCA + head training; returns (test scores, info)."""
+    fcfg, icfg = cfg["fen"], cfg["i3d"]
+    rng = _seed_all(seed)
+    factor = int(fcfg["downsample"])
+    stats = feature_stats(train)
+    dim = train[0].xi.shape[0]
+    model = build_model("sca", dim, n_classes, cfg)
+    if init_state is not None:
+        model.load_state_dict(init_state)
+    fen = FlowEstimationNet(6, 2, width=float(fcfg["width"]))
+    flow_i3d, flow_init = build_extractor("flow", icfg, seed)  # same frozen extractor as the cache
+    data = {c.video_id: _video_tensors(Path(frames_dir) / f"{c.video_id}.h5", Path(flow_dir) / f"{c.video_id}.h5",
+                                       frame_size, bound, factor) for c in list(train) + list(test)}
+    t0 = time.time()
+    # 1) FEN warm-up on the L1 term alone (cheap: FEN only, at 1/4 resolution)
+    opt = torch.optim.Adam(fen.parameters(), lr=fcfg["lr"])
+    pairs_all = torch.cat([data[c.video_id][1] for c in train])
+    tgt_all = torch.cat([data[c.video_id][2] for c in train])
+    bs = int(fcfg["pretrain_batch"])
+    for epoch in tqdm(range(int(fcfg["pretrain_epochs"])), desc="FEN L1 warm-up", mininterval=5):
+        perm = torch.from_numpy(rng.permutation(len(pairs_all)))
+        tot = 0.0
+        for b in range(0, len(perm), bs):
+            idx = perm[b:b + bs]
+            loss = F.l1_loss(fen(pairs_all[idx]), tgt_all[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot += float(loss) * len(idx)
+        if log_fn:
+            log_fn("sca_fen.pretrain_l1", tot / len(perm), epoch + 1)
+    # 2) joint training: BCE + w * L1, gradients through the frozen flow I3D into the FEN
+    params = list(fen.parameters()) + list(model.parameters())
+    opt = torch.optim.Adam(params, lr=fcfg["joint_lr"], weight_decay=cfg["train"]["weight_decay"])
+    fm, fs = torch.from_numpy(stats["flow_mean"])[:, None], torch.from_numpy(stats["flow_std"])[:, None]
+    start = 0
+    key = config_hash({"cfg": dict(cfg), "seed": seed, "videos": [c.video_id for c in train]})
+    if ckpt_path and Path(ckpt_path).exists():
+        st = load_checkpoint(ckpt_path)
+        if st.get("key") == key:
+            fen.load_state_dict(st["fen"])
+            model.load_state_dict(st["model"])
+            opt.load_state_dict(st["optimizer"])
+            start = int(st["epoch"])
+            log.info("resumed FEN variant at joint epoch %d", start)
+    for epoch in tqdm(range(start, int(fcfg["joint_epochs"])), desc="FEN joint", mininterval=5):
+        model.train()
+        fen.train()
+        tot_c = tot_l = 0.0
+        for i in np.random.default_rng([seed, 1000 + epoch]).permutation(len(train)):
+            c = train[i]
+            _, pairs, target = data[c.video_id]
+            est, feat = fen_flow_features(fen, flow_i3d, pairs, data[c.video_id][0].shape[-2:], icfg["chunk_snippets"])
+            xi, _, mask, y = make_batch([c], stats)
+            xf = ((feat - fm) / fs)[None]
+            l_cls = masked_bce(model(xi, xf, mask), y, mask)
+            l_flow = F.l1_loss(est, target)
+            loss = l_cls + float(fcfg["loss_weight"]) * l_flow
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot_c += float(l_cls)
+            tot_l += float(l_flow)
+        if log_fn:
+            log_fn("sca_fen.joint_bce", tot_c / len(train), epoch + 1)
+            log_fn("sca_fen.joint_l1", tot_l / len(train), epoch + 1)
+        if ckpt_path:
+            save_checkpoint(ckpt_path, {"key": key, "epoch": epoch + 1, "fen": fen.state_dict(),
+                                        "model": model.state_dict(), "optimizer": opt.state_dict()})
+    model.eval()
+    fen.eval()
+    scores, l1 = {}, []
+    with torch.no_grad():
+        for c in test:
+            _, pairs, target = data[c.video_id]
+            est, feat = fen_flow_features(fen, flow_i3d, pairs, data[c.video_id][0].shape[-2:], icfg["chunk_snippets"])
+            l1.append(float(F.l1_loss(est, target)))
+            xi, _, mask, _ = make_batch([c], stats)
+            scores[c.video_id] = torch.sigmoid(model(xi, ((feat - fm) / fs)[None], mask))[0].numpy()
+    info = {"flow_init": flow_init, "test_l1": float(np.mean(l1)) if l1 else 0.0, "seconds": time.time() - t0}
+    return scores, info

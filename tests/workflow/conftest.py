@@ -1,0 +1,42 @@
+"""Run the real workflow (snakemake in a subprocess) on the tiny preset in a temp directory."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+TINY = REPO / "presets" / "tiny.yaml"
+
+
+def snakemake(workdir: Path, *args: str, configfiles=(TINY,), config: list[str] | None = None,
+              cores: int = 2, check: bool = True, timeout: int = 1200) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--cores", str(cores), *args]
+    # --configfile and --config take several values: they go last, after the targets.
+    if configfiles:
+        cmd += ["--configfile", *map(str, configfiles)]
+    if config:
+        cmd += ["--config", *config]
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    if check and out.returncode != 0:
+        raise AssertionError(f"snakemake failed ({out.returncode}):\n{out.stdout[-4000:]}\n{out.stderr[-8000:]}")
+    return out
+
+
+FOUNDATION_TARGETS = ["results/data/recognition/splits.csv", "results/data/recognition/flow_summary.csv",
+                      "results/data/detection/flow_summary.csv"]
+
+
+@pytest.fixture(scope="session")
+def foundation_run(tmp_path_factory):
+    """The tiny preset run through frames and flow, once per test session."""
+    wd = tmp_path_factory.mktemp("foundation")
+    first = snakemake(wd, *FOUNDATION_TARGETS)
+    return wd, first

@@ -1,0 +1,50 @@
+"""Train one C3D stream on one split (or one alpha of the sweep) and write its predictions."""
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from irpipe.errors import bad_inputs_frame, handle_bad_input
+from irpipe.io import atomic_path, write_csv
+from irpipe.train.c3d_trainer import run_stream
+from irpipe.workflow import run_script
+
+
+def copy_outputs(smk, run):
+    """A sweep point identical to a main training job: copy its predictions and weights."""
+    pred, model = smk.input.reuse
+    for src, dst in ((pred, smk.output.predictions), (model, smk.output.model)):
+        with atomic_path(dst, suffix=".tmp" + Path(dst).suffix) as tmp:
+            shutil.copyfile(src, tmp)
+    write_csv(smk.output.bad, bad_inputs_frame([]))
+    run.set_tag("irpipe.c3d.reused", pred)
+    print(f"alpha {smk.params.alpha} equals the main job's: copied {pred}")
+
+
+def main(smk, run):
+    if "reuse" in smk.input.keys() and len(smk.input.reuse):
+        return copy_outputs(smk, run)
+    cfg = smk.config
+    torch.set_num_threads(max(1, int(smk.threads)))
+    stream, split = smk.wildcards.stream, int(smk.wildcards.split)
+    run.log_params({"alpha": float(smk.params.alpha), "stream": stream, "split": split})
+    splits = pd.read_csv(smk.input.splits, dtype={"video_id": str})
+    sel = splits[splits["split"] == split]
+    root = "results/frames/recognition" if stream == "ir" else "results/flow/recognition"
+    videos = sel.assign(path=[f"{root}/{v}.h5" for v in sel["video_id"]])
+    bad = []
+    out = Path(smk.output.predictions)
+    res = run_stream(videos[["video_id", "label_index", "subset", "path"]], stream, float(smk.params.alpha),
+                     cfg["c3d"], seed=int(cfg["seed"]), split=split,
+                     n_classes=len(cfg["dataset"]["recognition"]["classes"]), out_path=out,
+                     checkpoint_path=out.parent / "checkpoint.pt", model_path=smk.output.model, run=run,
+                     on_bad=lambda exc: handle_bad_input(exc, cfg["on_bad_input"], "recognition", "c3d", bad))
+    write_csv(smk.output.bad, bad_inputs_frame(bad))
+    run.log_metrics({"n_bad_inputs": len(bad)})
+    run.set_tag("irpipe.c3d.stream", stream)
+    run.log_artifact(smk.output.predictions)
+    print(res.metrics, res.summary)
+
+
+run_script(snakemake, main, section="c3d")

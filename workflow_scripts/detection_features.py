@@ -1,0 +1,26 @@
+"""Frozen I3D features (IR + TV-L1 flow) of every video of one dataset, cached in HDF5."""
+from pathlib import Path
+
+import torch
+
+from irpipe.detection.features import extract_dataset
+from irpipe.errors import bad_inputs_frame
+from irpipe.io import write_csv
+from irpipe.workflow import run_script
+
+
+def main(smk, run):
+    torch.set_num_threads(smk.threads)
+    cfg, dataset = smk.config["detection"], smk.wildcards.dataset
+    size = cfg["frame_size"] if dataset == "detection" else cfg["recognition_frame_size"]
+    videos = [Path(p).stem for p in smk.input.frames]
+    bad = []
+    info = extract_dataset(videos, Path(smk.input.frames[0]).parent, Path(smk.input.flow[0]).parent,
+                           smk.output.features, cfg, smk.config["seed"], size, smk.config["flow"]["bound"],
+                           smk.config["on_bad_input"], dataset, bad)
+    write_csv(smk.output.bad, bad_inputs_frame(bad))
+    run.log_metrics({"videos": info["videos"], "feature_dim": info["feature_dim"]})
+    run.set_tag("irpipe.i3d_init", f"ir={info['ir_init']}; flow={info['flow_init']}")
+
+
+run_script(snakemake, main, section="detection")
