@@ -91,9 +91,10 @@ def encode_split(kind: str, split: int, splits: pd.DataFrame, descriptor_paths: 
         part_dims.append(enc.dim_)
         pca_dims.append(enc.pca_.n_components_)
         n_samples.append(enc.n_samples_fit_)
-        log.info("%s/%s split %d: PCA %d -> %d, GMM K=%d on %d descriptors, FV dim %d",
+        log.info("%s/%s split %d: PCA %d -> %d, GMM K=%d on %d descriptors (%s EM, %s iterations), FV dim %d",
                  kind, part, split, enc.pca_.n_features_in_, enc.pca_.n_components_,
-                 enc_cfg["gmm_components"], enc.n_samples_fit_, enc.dim_)
+                 enc_cfg["gmm_components"], enc.n_samples_fit_, enc.gmm_.backend_,
+                 getattr(enc.gmm_, "n_iter_", "?"), enc.dim_)
     fv = np.concatenate(fvs, axis=1)
     if not np.all(np.isfinite(fv)):
         raise RuntimeError(f"non-finite Fisher vectors for {kind} split {split}")
