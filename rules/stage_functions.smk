@@ -77,3 +77,40 @@ def report_fusion_scores(wildcards=None):
     return expand("results/fusion/split{split}/scores.h5", split=SPLITS)
 
 
+
+
+# --- detection ---
+DET_CFG = config["detection"]
+DET_TABLE_VARIANTS = ["ir", "flow", "late", "ir_sa", "ca", "sca_tvl1", "sca_fen", "min", "max", "concat"]
+
+
+def det_features_inputs(wildcards):
+    vids = dataset_videos(wildcards.dataset)
+    return {
+        "frames": [frames_store(wildcards.dataset, v) for v in vids],
+        "flow": [flow_store(wildcards.dataset, v) for v in vids],
+    }
+
+
+def det_variant_inputs(wildcards):
+    base = {
+        "tracking": TRACKING,
+        "manifest": "results/data/detection/manifest.csv",
+        "annotations": "results/data/detection/annotations.csv",
+        "ambiguous": "results/data/detection/ambiguous.csv",
+        "classes": "results/data/detection/classes.txt",
+    }
+    v = wildcards.variant
+    if v == "late":
+        base["ir_scores"] = "results/detection/variants/ir/scores.npz"
+        base["flow_scores"] = "results/detection/variants/flow/scores.npz"
+        return base
+    base["features"] = "results/detection/features/detection.h5"
+    if v == "sca_fen":
+        vids = detection_videos()
+        base["init"] = "results/detection/variants/sca_tvl1/summary.json"
+        base["frames"] = [frames_store("detection", x) for x in vids]
+        base["flow"] = [flow_store("detection", x) for x in vids]
+    return base
+
+
