@@ -61,6 +61,17 @@ class ManifestResult:
     ambiguous: pd.DataFrame | None = None
 
 
+def stored_path(path: str | Path) -> str:
+    """How a manifest records a video's path: relative to the working directory when the
+    file lies inside it (the synthetic set under results/), so that a results folder can be
+    moved and two runs in different folders give identical tables; absolute otherwise."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(resolved)
+
+
 def _has_ext(path: Path, extensions: Iterable[str]) -> bool:
     return path.suffix.lower() in {e.lower() for e in extensions}
 
@@ -145,7 +156,7 @@ def build_recognition_manifest(items: Sequence[tuple[Path, str]], classes: Seque
         if isinstance(info, BadInputError):
             handle_bad_input(info, policy, "recognition", "manifest", bad)
             continue
-        rows.append({"video_id": vid, "path": str(Path(path).resolve()), "label": cls,
+        rows.append({"video_id": vid, "path": stored_path(path), "label": cls,
                      "label_index": list(classes).index(cls), "fps": info.fps, "n_frames": info.n_frames,
                      "width": info.width, "height": info.height, "duration": round(info.duration, 4),
                      "codec": info.codec})
@@ -291,7 +302,7 @@ def detection_manifest(dcfg: dict, policy: str, synthetic_root: str | Path | Non
             handle_bad_input(BadInputError(path, f"annotated in more than one subset: {subs}"),
                              policy, "detection", "manifest", bad)
             continue
-        rows.append({"video_id": vid, "path": str(path.resolve()), "subset": subs[0], "fps": info.fps,
+        rows.append({"video_id": vid, "path": stored_path(path), "subset": subs[0], "fps": info.fps,
                      "n_frames": info.n_frames, "width": info.width, "height": info.height,
                      "duration": round(info.duration, 4), "codec": info.codec})
         usable.add(vid)

@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from .datasets import stored_path
 from .stores import write_arrays
 from .video import DECODER, read_video, resize_frames
 
@@ -22,7 +23,7 @@ def extract_frames(video_path: str | Path, out_path: str | Path, video_id: str,
     for name, (h, w) in sizes.items():
         arrays[f"frames_{name}"] = resize_frames(frames, int(h), int(w))
     attrs = {"video_id": video_id, "fps": info.fps, "height": info.height, "width": info.width,
-             "n_frames": info.n_frames, "source_path": str(Path(video_path).resolve()),
+             "n_frames": info.n_frames, "source_path": stored_path(video_path),
              "decoder": DECODER, "codec": info.codec, "sizes": ",".join(sizes)}
     write_arrays(out_path, arrays, attrs, compression=compression, level=level)
     log.info("%s: %d frames %dx%d at %.3g fps -> %s", video_id, info.n_frames, info.width, info.height,

@@ -30,13 +30,11 @@ def snakemake(workdir: Path, *args: str, configfiles=(TINY,), config: list[str] 
     return out
 
 
-FOUNDATION_TARGETS = ["results/data/recognition/splits.csv", "results/data/recognition/flow_summary.csv",
-                      "results/data/detection/flow_summary.csv"]
-
-
 @pytest.fixture(scope="session")
-def foundation_run(tmp_path_factory):
-    """The tiny preset run through frames and flow, once per test session."""
-    wd = tmp_path_factory.mktemp("foundation")
-    first = snakemake(wd, *FOUNDATION_TARGETS)
+def tiny_run(tmp_path_factory):
+    """The tiny preset's whole DAG plus the HTML report, run once per test session and shared
+    by the workflow tests (each full run costs minutes on two cores)."""
+    wd = tmp_path_factory.mktemp("tiny")
+    first = snakemake(wd)
+    snakemake(wd, "--report", "results/report.html", cores=1)
     return wd, first

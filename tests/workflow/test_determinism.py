@@ -2,21 +2,18 @@
 stores. The workflow runs twice into two folders and every table (CSV under results/data
 and results/tables) and every HDF5 store is compared exactly.
 
-By default the runs cover the data layer (manifests, splits, frames, flow and their
-summary tables) of the small generated dataset shared with the fault tests, which keeps
-CI cheap. ``IRPIPE_DETERMINISM_TARGETS="all"`` (or a space-separated list of targets)
-runs the tiny preset's whole DAG instead, every stage's paper tables included, for a
-release check: ``IRPIPE_DETERMINISM_TARGETS=all pytest tests/workflow/test_determinism.py``.
+The first run is the session's shared tiny-preset run (whole DAG, every stage's paper
+tables); the second runs into another folder.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tests.faults import workflow_helpers as W
+from tests.workflow.conftest import snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -43,22 +40,11 @@ def _compare(a: Path, b: Path) -> tuple[int, int]:
     return len(ta), n_stores
 
 
-def test_two_runs_give_identical_tables(tmp_path):
-    targets = os.environ.get("IRPIPE_DETERMINISM_TARGETS", "").split()
-    if not targets:
-        ref, config = W.reference_run()
-        second = tmp_path / "second"
-        W.snakemake(second, config, W.REC_TARGETS)
-        n_tables, n_stores = _compare(ref, second)
-        assert n_tables >= 3 and n_stores == 2 * len(W.expected_frames(ref))
-        return
-    # Release check: the tiny preset, whole DAG (or the named targets), twice.
-    runs = []
-    for name in ("first", "second"):
-        wd = tmp_path / name
-        cfg = W.write_config(wd, {})
-        W.run(W.snakemake_cmd(wd, cfg, [] if targets == ["all"] else targets, preset=True), timeout=3600)
-        runs.append(wd)
-    n_tables, n_stores = _compare(*runs)
+def test_two_runs_give_identical_tables(tiny_run, tmp_path):
+    """The tiny preset's whole DAG, twice: every paper table, data table and store identical."""
+    first, _ = tiny_run
+    second = tmp_path / "second"
+    snakemake(second)
+    n_tables, n_stores = _compare(first, second)
     print(f"{n_tables} tables and {n_stores} stores identical")
-    assert n_tables > 0
+    assert n_tables >= 15 and n_stores >= 30

@@ -3,13 +3,13 @@ import pandas as pd
 import pytest
 
 from irpipe.data.stores import read_attrs, read_flow_images, read_frames, verify_store
-from tests.workflow.conftest import FOUNDATION_TARGETS, snakemake
+from tests.workflow.conftest import snakemake
 
 pytestmark = pytest.mark.workflow
 
 
-def test_every_video_has_frames_and_flow(foundation_run):
-    wd, _ = foundation_run
+def test_every_video_has_frames_and_flow(tiny_run):
+    wd, _ = tiny_run
     for dataset, size in [("recognition", (32, 43)), ("detection", (48, 60))]:
         m = pd.read_csv(wd / f"results/data/{dataset}/manifest.csv")
         summary = pd.read_csv(wd / f"results/data/{dataset}/flow_summary.csv")
@@ -28,10 +28,10 @@ def test_every_video_has_frames_and_flow(foundation_run):
         assert pd.read_csv(wd / f"results/bad_inputs/{name}.csv").empty
 
 
-def test_mlflow_parent_and_child_runs(foundation_run):
+def test_mlflow_parent_and_child_runs(tiny_run):
     from mlflow.tracking import MlflowClient
 
-    wd, _ = foundation_run
+    wd, _ = tiny_run
     client = MlflowClient(f"sqlite:///{wd}/results/mlflow.db")
     exp = client.get_experiment_by_name("irpipe")
     runs = client.search_runs([exp.experiment_id], max_results=5000)
@@ -40,12 +40,13 @@ def test_mlflow_parent_and_child_runs(foundation_run):
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     rules = {r.data.tags["irpipe.rule"] for r in children}
     assert {"tracking_setup", "synthetic_data", "manifest_recognition", "manifest_detection", "splits",
-            "frames", "flow", "flow_summary"} <= rules
+            "frames", "flow", "flow_summary", "c3d_train", "handcrafted_encode", "table1", "table2", "table3",
+            "detection_variant", "infdet_tables"} <= rules
     assert sum(r.data.tags["irpipe.rule"] == "flow" for r in children) == 15
     assert all(r.data.tags["mlflow.parentRunId"] == parents[0].info.run_id for r in children)
 
 
-def test_second_run_does_nothing(foundation_run):
-    wd, _ = foundation_run
-    again = snakemake(wd, *FOUNDATION_TARGETS)
+def test_second_run_does_nothing(tiny_run):
+    wd, _ = tiny_run
+    again = snakemake(wd)
     assert "Nothing to be done" in again.stdout + again.stderr
