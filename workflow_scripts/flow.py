@@ -9,7 +9,7 @@ def main(smk, run):
     stats = flow_for_store(smk.input.frames, smk.output[0], size, f["tvl1"], bound=f["bound"],
                            backend=f["backend"], device=f["device"], batch_size=f["batch_size"],
                            store_raw=f["store_raw"], compression=smk.config["frames"]["compression"],
-                           level=smk.config["frames"]["compression_level"])
+                           level=smk.config["frames"]["compression_level"], compile=f["compile"])
     run.log_metrics(stats)
 
 

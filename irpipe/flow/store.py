@@ -17,9 +17,13 @@ log = logging.getLogger(__name__)
 
 def flow_for_store(frames_path: str | Path, out_path: str | Path, size_name: str, params: Mapping,
                    bound: float = 20.0, backend: str = "opencv", device: str = "cpu", batch_size: int = 16,
-                   store_raw: bool = True, compression: str = "gzip", level: int = 4, engine=None) -> dict:
+                   store_raw: bool = True, compression: str = "gzip", level: int = 4, engine=None,
+                   compile: bool = False) -> dict:
     frames = read_frames(frames_path, size=size_name)
     attrs_in = read_attrs(frames_path)
+    if engine is None:
+        from .tvl1 import make_backend
+        engine = make_backend(backend, params, device, compile=compile)
     t0 = time.perf_counter()
     flow = compute_video_flow(frames, params, backend=backend, device=device, batch_size=batch_size,
                               engine=engine, progress=True)

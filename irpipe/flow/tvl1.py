@@ -63,13 +63,13 @@ def resolve_device(device: str) -> str:
         return "cpu"
 
 
-def make_backend(backend: str, params: Mapping, device: str = "cpu"):
+def make_backend(backend: str, params: Mapping, device: str = "cpu", compile: bool = False):
     if backend == "opencv":
         return OpenCVTVL1(params)
     if backend == "torch":
         from .tvl1_torch import TorchTVL1
 
-        return TorchTVL1(dict(params), device=resolve_device(device))
+        return TorchTVL1(dict(params), device=resolve_device(device), compile=compile)
     raise ValueError(f"unknown flow backend '{backend}' (opencv or torch)")
 
 
