@@ -259,6 +259,13 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
     if not train_mask.any() or train_mask.all():
         raise IrpipeError(f"split {split}: needs both train and test videos")
     train_set = data.subset(train_mask)
+    if c3d["clips"]["normalise"] == "train_stats":
+        # mean / std of the training clips' pixels: flow images of small motions have a std of a
+        # few grey levels around 128, which fixed (128, 64) scaling shrinks to nothing
+        vals = train_set.clips.to(torch.float64)
+        settings.input_mean = float(vals.mean())
+        settings.input_std = max(float(vals.std()), 1.0)
+        del vals
     with_dc = alpha > 0
     spec = C3DSpec(n_classes=n_classes, width_scale=float(c3d["model"]["width_scale"]),
                    fc_dim=int(c3d["model"]["fc_dim"]), code_dim=int(c3d["dcl"]["code_dim"]) if with_dc else 0,
@@ -276,6 +283,7 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
             train_set.labels, n_classes)
         q_table = target_codes(spec.code_dim, n_classes, variation)
     fingerprint = config_hash({"c3d": {k: v for k, v in c3d.items() if k not in ("device",)},
+                               "norm": [settings.input_mean, settings.input_std],
                                "alpha": alpha, "seed": run_seed, "spec": asdict(spec),
                                "videos": list(train_set.video_ids), "n_clips": len(train_set),
                                "pretrained": str(pretrained)})
@@ -304,6 +312,7 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
              "code_dim": int(v_codes.shape[1]), "knn_k": k, "clip_len": clip_len, "crop": crop,
              "iterations": settings.iterations, "seed": run_seed, "padded_videos": ",".join(data.padded),
              "width_scale": spec.width_scale, "fc_dim": spec.fc_dim,
+             "input_mean": settings.input_mean, "input_std": settings.input_std,
              "class_variation": "" if variation is None else ",".join(f"{v:.6g}" for v in variation)}
     write_predictions(out_path, data.video_ids, labels, list(videos["subset"]), v_soft, v_codes, attrs,
                       n_clips=n_clips)
