@@ -104,7 +104,8 @@ rule detection_timeline:
         scores=f"results/detection/variants/{DET_CFG['timeline_variant']}/scores.npz",
         detections=f"results/detection/variants/{DET_CFG['timeline_variant']}/detections.csv",
     output:
-        "results/figures/detection/timeline_{video}.png",
+        report("results/figures/detection/timeline_{video}.png", caption="../report/timeline.rst",
+               category="Figures", subcategory="Seed 001", labels={"figure": "timeline {video}"}),
     log:
         "results/logs/detection_timeline/{video}.log",
     conda:
