@@ -52,7 +52,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         raise BadInputError(path, _refusal(str(exc))) from None
-    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+    except (RuntimeError, EOFError, ValueError, OSError, KeyError) as exc:
         raise BadInputError(path, f"not a readable PyTorch checkpoint: {str(exc).splitlines()[0]}") from None
     if not isinstance(obj, dict):
         raise BadInputError(path, f"expected a dict of tensors, got {type(obj).__name__}")
