@@ -94,14 +94,17 @@ def _expected_count(cap: cv2.VideoCapture) -> int:
     return int(n) if n and n > 0 and np.isfinite(n) else -1
 
 
+def _header(cap: cv2.VideoCapture) -> tuple[float, int, str]:
+    """What the container announces: frame rate, frame count (-1 if unknown), codec."""
+    return float(cap.get(cv2.CAP_PROP_FPS) or 0.0), _expected_count(cap), _fourcc(cap)
+
+
 def read_video(path: str | os.PathLike, min_frames: int = 1) -> tuple[np.ndarray, VideoInfo]:
     """Decode a whole video into grey frames (T, H, W) uint8 plus its :class:`VideoInfo`."""
     path = Path(path)
     cap = _open(path)
     try:
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        expected = _expected_count(cap)
-        codec = _fourcc(cap)
+        header = _header(cap)
         frames = []
         while True:
             ok, frame = cap.read()
@@ -110,7 +113,7 @@ def read_video(path: str | os.PathLike, min_frames: int = 1) -> tuple[np.ndarray
             frames.append(to_grey(frame))
     finally:
         cap.release()
-    info = _validate(path, frames, fps, expected, codec, min_frames)
+    info = _validate(path, len(frames), frames[0].shape if frames else None, *header, min_frames)
     return np.stack(frames), info
 
 
@@ -119,9 +122,7 @@ def probe_video(path: str | os.PathLike, min_frames: int = 1) -> VideoInfo:
     path = Path(path)
     cap = _open(path)
     try:
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        expected = _expected_count(cap)
-        codec = _fourcc(cap)
+        header = _header(cap)
         n, shape = 0, None
         while True:
             ok = cap.grab()
@@ -135,14 +136,12 @@ def probe_video(path: str | os.PathLike, min_frames: int = 1) -> VideoInfo:
             n += 1
     finally:
         cap.release()
-    frames_stub = [np.empty(shape or (0, 0), np.uint8)] * n if n else []
-    return _validate(path, frames_stub, fps, expected, codec, min_frames)
+    return _validate(path, n, shape, *header, min_frames)
 
 
-def _validate(path: Path, frames: list, fps: float, expected: int, codec: str,
+def _validate(path: Path, n: int, shape: tuple | None, fps: float, expected: int, codec: str,
               min_frames: int) -> VideoInfo:
-    n = len(frames)
-    if n == 0:
+    if n == 0 or shape is None:
         raise BadInputError(path, "decoder opened the file but no frame could be decoded "
                                   "(truncated, corrupt, or not a video)")
     # A container that announces many more frames than decode is truncated or corrupt.
@@ -154,7 +153,7 @@ def _validate(path: Path, frames: list, fps: float, expected: int, codec: str,
         raise BadInputError(path, f"too short: {n} frames, fewer than the configured minimum {min_frames}")
     if not (fps > 0 and np.isfinite(fps)):
         raise BadInputError(path, f"container reports an invalid frame rate ({fps})")
-    h, w = frames[0].shape[:2]
+    h, w = shape[:2]
     return VideoInfo(path=str(path), fps=fps, n_frames=n, width=int(w), height=int(h), codec=codec)
 
 
