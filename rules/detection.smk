@@ -103,6 +103,7 @@ rule detection_timeline:
         classes="results/data/detection/classes.txt",
         scores=f"results/detection/variants/{DET_CFG['timeline_variant']}/scores.npz",
         detections=f"results/detection/variants/{DET_CFG['timeline_variant']}/detections.csv",
+        summary=f"results/detection/variants/{DET_CFG['timeline_variant']}/summary.json",
     output:
         report("results/figures/detection/timeline_{video}.png", caption="../report/timeline.rst",
                category="Figures", subcategory="Seed 001", labels={"figure": "timeline {video}"}),

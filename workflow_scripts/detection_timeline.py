@@ -1,9 +1,11 @@
 """Timeline figure of one test video: ground truth, detections, snippet scores."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from irpipe.detection.pipeline import read_classes
-from irpipe.detection.postprocess import class_thresholds
 from irpipe.detection.timeline import plot_timeline
 from irpipe.workflow import run_script
 
@@ -16,7 +18,7 @@ def main(smk, run):
     ann = pd.read_csv(smk.input.annotations, dtype={"video_id": str})
     det = pd.read_csv(smk.input.detections, dtype={"video_id": str})
     scores = np.load(smk.input.scores)[vid]
-    thr = class_thresholds(classes, cfg["postprocess"]["threshold"], cfg["postprocess"]["class_thresholds"])
+    thr = json.loads(Path(smk.input.summary).read_text())["thresholds"]  # as used by the variant
     synthetic = smk.config["dataset"]["detection"]["source"] == "synthetic"
     plot_timeline(vid, scores, int(man.loc[vid, "n_frames"]), float(man.loc[vid, "fps"]), classes,
                   ann[ann["video_id"] == vid], det[det["video_id"] == vid], thr, smk.output[0],

@@ -16,7 +16,7 @@ from ..io import write_csv, write_json, write_npz, write_text
 from ..train.checkpoint import load_checkpoint
 from .data import class_mean_durations, snippet_targets, validate_videos
 from .features import read_feature_attrs, read_features
-from .postprocess import DETECTION_COLUMNS, class_thresholds, detect
+from .postprocess import DETECTION_COLUMNS, calibrate_thresholds, class_thresholds, detect
 from .training import Clip, predict, train_fen_variant, train_variant
 
 log = logging.getLogger(__name__)
@@ -86,13 +86,18 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
         else:
             model, stats = train_variant(VARIANTS[variant], train, len(classes), cfg, seed_v,
                                          ckpt_path=out_dir / "model.pt", log_fn=log_fn)
-            scores = predict(model, test, stats)
+            scores = predict(model, list(train) + list(test), stats)  # train scores calibrate thresholds
             info["parameters"] = int(sum(p.numel() for p in model.parameters()))
             if hasattr(model.attn, "last_w"):
                 info["sca_w_last"] = float(model.attn.last_w.mean())
-    write_npz(out_dir / "scores.npz", **scores)
-    det = postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir)
+    write_npz(out_dir / "scores.npz", **scores)  # every video: train and test
+    train_items = {v: it for v, it in items.items() if it.subset == cfg["train_subset"] and v in scores}
+    thresholds = resolve_thresholds(scores, train_items, ann, classes, cfg)
+    det = postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresholds)
     res = evaluate_detections(det, ann, paths.get("ambiguous"), classes, cfg)
+    info["thresholds"] = thresholds
+    info["threshold_source"] = ("calibrated on the training videos" if cfg["postprocess"]["threshold"] == "train"
+                                else "config")
     table = res.table()
     table.insert(0, "variant", variant)
     write_csv(out_dir / "eval.csv", table)
@@ -107,9 +112,31 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
     return info
 
 
-def postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir) -> pd.DataFrame:
+def resolve_thresholds(scores, train_items, ann, classes, cfg) -> dict[str, float]:
+    """The per-class thresholds: from the config, or calibrated on the training videos."""
     pcfg = cfg["postprocess"]
-    thr = class_thresholds(classes, pcfg["threshold"], pcfg.get("class_thresholds"))
+    if pcfg["threshold"] != "train":
+        return class_thresholds(classes, pcfg["threshold"], pcfg.get("class_thresholds"))
+    durations = class_mean_durations(ann, classes, cfg["train_subset"])
+    train_ids = set(train_items)
+    gt = ann[(ann["subset"] == cfg["train_subset"]) & ann["video_id"].isin(train_ids)]
+    ecfg = cfg["eval"]
+
+    def class_ap(det: pd.DataFrame) -> np.ndarray:
+        res = evaluate(gt[["video_id", "label", "t_start", "t_end"]], det, classes, ecfg["tiou"], ecfg["protocol"],
+                       missing_gt="exclude")
+        return res.ap.mean(axis=0)
+
+    thr = calibrate_thresholds(scores, {v: (it.n_frames, it.fps) for v, it in train_items.items()}, classes,
+                               durations, class_ap, pcfg["min_duration_factor"])
+    thr.update({c: float(t) for c, t in (pcfg.get("class_thresholds") or {}).items()})  # explicit ones win
+    log.info("thresholds calibrated on %d training videos: %s", len(train_items), thr)
+    return thr
+
+
+def postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresholds) -> pd.DataFrame:
+    pcfg = cfg["postprocess"]
+    thr = thresholds
     durations = class_mean_durations(ann, classes, cfg["train_subset"])
     frames = []
     for vid, it in sorted(test_items.items()):

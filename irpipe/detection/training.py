@@ -168,7 +168,7 @@ def fen_flow_features(fen: FlowEstimationNet, flow_i3d, pairs: torch.Tensor, siz
 def train_fen_variant(train: Sequence[Clip], test: Sequence[Clip], n_classes: int, cfg: Mapping, seed: int,
                       frames_dir, flow_dir, frame_size: str, bound: float, init_state: dict | None,
                       ckpt_path=None, log_fn: LogFn | None = None) -> tuple[dict, dict]:
-    """Joint FEN + SCA + head training; returns (test scores, info)."""
+    """Joint FEN + SCA + head training; returns (scores of the train and test videos, info)."""
     fcfg, icfg = cfg["fen"], cfg["i3d"]
     rng = _seed_all(seed)
     factor = int(fcfg["downsample"])
@@ -241,10 +241,12 @@ def train_fen_variant(train: Sequence[Clip], test: Sequence[Clip], n_classes: in
     fen.eval()
     scores, l1 = {}, []
     with torch.no_grad():
-        for c in test:
+        test_ids = {c.video_id for c in test}
+        for c in list(train) + list(test):  # train scores calibrate the thresholds
             _, pairs, target = data[c.video_id]
             est, feat = fen_flow_features(fen, flow_i3d, pairs, data[c.video_id][0].shape[-2:], icfg["chunk_snippets"])
-            l1.append(float(F.l1_loss(est, target)))
+            if c.video_id in test_ids:
+                l1.append(float(F.l1_loss(est, target)))
             xi, _, mask, _ = make_batch([c], stats)
             scores[c.video_id] = torch.sigmoid(model(xi, ((feat - fm) / fs)[None], mask))[0].numpy()
     info = {"flow_init": flow_init, "test_l1": float(np.mean(l1)) if l1 else 0.0, "seconds": time.time() - t0}

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from irpipe.detection.data import class_mean_durations, merge_overlaps, snippet_targets, validate_videos
-from irpipe.detection.postprocess import detect, runs
+from irpipe.detection.postprocess import calibrate_thresholds, detect, runs
+from irpipe.eval.detection import evaluate
 from irpipe.errors import BadInputError
 
 
@@ -26,6 +27,30 @@ def test_detect_groups_thresholds_and_min_duration():
     s2 = np.zeros((1, 3)); s2[0, 2] = 1
     d2 = detect(s2, 20, 8.0, ["a"], {"a": 0.5}, {"a": 0.0}, "v")
     assert d2[["t_start", "t_end"]].values.tolist() == [[2.0, 2.5]]
+
+
+def test_calibrated_thresholds_separate_training_instances_from_background():
+    # two training videos of 10 one-second snippets; class a: instance scores 0.3 over
+    # background 0.1; class b: instance scores 0.7 over background 0.45
+    classes = ["a", "b"]
+    gt = pd.DataFrame({"video_id": ["v1", "v2", "v1"], "label": ["a", "a", "b"],
+                       "t_start": [2.0, 5.0, 6.0], "t_end": [5.0, 8.0, 9.0]})
+    s1 = np.array([[0.1] * 10, [0.45] * 10]); s1[0, 2:5] = 0.3; s1[1, 6:9] = 0.7
+    s2 = np.array([[0.1] * 10, [0.45] * 10]); s2[0, 5:8] = 0.3
+    scores, videos = {"v1": s1, "v2": s2}, {"v1": (80, 8.0), "v2": (80, 8.0)}
+
+    def class_ap(det):
+        return evaluate(gt, det, classes, [0.3, 0.5]).ap.mean(axis=0)
+
+    thr = calibrate_thresholds(scores, videos, classes, {"a": 3.0, "b": 3.0}, class_ap)
+    # every grid value in [0.1, 0.3) isolates class a's instances exactly; ties go to the higher
+    assert thr == {"a": pytest.approx(0.28), "b": pytest.approx(0.68)}
+    # and those thresholds recover every training instance
+    det = pd.concat([detect(scores[v], 80, 8.0, classes, thr, {}, v) for v in videos])
+    assert sorted(map(tuple, det[["video_id", "label", "t_start", "t_end"]].values.tolist())) == \
+        [("v1", "a", 2.0, 5.0), ("v1", "b", 6.0, 9.0), ("v2", "a", 5.0, 8.0)]
+    with pytest.raises(ValueError, match="training videos"):
+        calibrate_thresholds({}, {}, classes, {}, class_ap)
 
 
 def test_snippet_targets_and_overlap_merge():
