@@ -16,6 +16,7 @@ report: "report/workflow.rst"
 
 from irpipe.config import validate_config
 from irpipe.errors import ConfigError
+from irpipe.io import link_or_copy
 
 try:
     validate_config(config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -81,6 +82,20 @@ def write_csv(path: str | os.PathLike, df, **kwargs) -> None:
 def write_npz(path: str | os.PathLike, **arrays) -> None:
     with atomic_path(path, suffix=".tmp.npz") as tmp:
         np.savez_compressed(tmp, **arrays)
+
+
+def link_or_copy(src: str | os.PathLike, dest: str | os.PathLike) -> None:
+    """Put ``src``'s content at ``dest`` atomically: a hard link where the filesystem allows
+    one (no extra space or time), else a copy."""
+    src = Path(src)
+    if not src.is_file():
+        raise FileNotFoundError(f"{src}: expected file is missing")
+    with atomic_path(dest) as tmp:
+        tmp.unlink()
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
 
 
 def read_json(path: str | os.PathLike) -> Any:

@@ -17,6 +17,7 @@ wildcard_constraints:
     dataset="recognition|detection",
     video=r"[A-Za-z0-9_.-]+",
     split=r"\d+",
+    shard=r"\d+",
 
 
 def start_invocation():

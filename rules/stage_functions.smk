@@ -114,3 +114,32 @@ def det_variant_inputs(wildcards):
     return base
 
 
+
+
+# ---- flow shards (flow.videos_per_job > 1)
+FLOW_VIDEOS_PER_JOB = int(config["flow"]["videos_per_job"])
+FLOW_GPU = 1 if str(config["flow"]["device"]).startswith("cuda") else 0
+
+
+def flow_shards(dataset):
+    """The dataset's videos in sorted order, cut into shards of flow.videos_per_job."""
+    videos = sorted(dataset_videos(dataset))
+    n = FLOW_VIDEOS_PER_JOB
+    return [videos[i:i + n] for i in range(0, len(videos), n)]
+
+
+def flow_shard_frame_stores(wildcards):
+    shards = flow_shards(wildcards.dataset)
+    return [frames_store(wildcards.dataset, v) for v in shards[int(wildcards.shard)]]
+
+
+def flow_shard_of_video(wildcards):
+    index = sorted(dataset_videos(wildcards.dataset)).index(wildcards.video) // FLOW_VIDEOS_PER_JOB
+    return f"results/flow/{wildcards.dataset}/shards/shard{index}"
+
+
+def link_from_shard(shard_dir, video, out_path, log_path):
+    """Put the shard job's store of one video in its per-video place (a hard link)."""
+    link_or_copy(f"{shard_dir}/{video}.h5", out_path)
+    with open(log_path, "w") as fh:
+        fh.write(f"{out_path}: computed by the job of {shard_dir}\n")

@@ -15,8 +15,11 @@ def main(smk, run):
     attrs = next((s["feature_attrs"] for s in summaries.values() if "feature_attrs" in s), {})
     dcfg = smk.config["detection"]
     synthetic = smk.config["dataset"]["detection"]["source"] == "synthetic"
+    thr = dcfg["postprocess"]["threshold"]
     note = (f"{'SYNTHETIC data (embedded generator), not InfDet' if synthetic else 'Dataset: configured detection set'}; "
-            f"THUMOS14 protocol ({dcfg['eval']['protocol']}); I3D width {attrs.get('width')} "
+            f"evaluation protocol {dcfg['eval']['protocol']}; snippet thresholds "
+            f"{'calibrated per class and variant on the TRAINING videos' if thr == 'train' else f'fixed at {thr}'}; "
+            f"I3D width {attrs.get('width')} "
             f"(IR: {attrs.get('ir_init')}, flow: {attrs.get('flow_init')}); "
             f"FEN variant: joint {dcfg['fen']['joint_epochs']} epochs from the SCA (TV-L1) model after "
             f"{dcfg['fen']['pretrain_epochs']} L1-only FEN epochs. Paper columns: InfDet, seed 001.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -43,3 +43,27 @@ def flow_for_store(frames_path: str | Path, out_path: str | Path, size_name: str
     log.info("%s: %d pairs in %.1f s (%.2f pairs/s), mean |flow| %.3f px", frames_path, n_pairs, seconds,
              stats["pairs_per_s"], stats["mean_magnitude"])
     return stats
+
+
+def flow_for_stores(jobs: Sequence[tuple[str | Path, str | Path]], size_name: str, params: Mapping,
+                    bound: float = 20.0, backend: str = "opencv", device: str = "cpu", batch_size: int = 16,
+                    store_raw: bool = True, compression: str = "gzip", level: int = 4,
+                    compile: bool = False) -> list[dict]:
+    """Flow of many videos in one process: ``jobs`` = (frame store, flow store) pairs.
+
+    The backend is built once (for the torch backend: the solver, its device context and, with
+    ``compile``, the compiled kernels), then each video's frames are streamed from its store in
+    batches of ``batch_size`` pairs and its flow store written before the next video is read.
+    Returns one stats dict per video (with its ``video`` path)."""
+    from .tvl1 import make_backend
+    t0 = time.perf_counter()
+    engine = make_backend(backend, params, device, compile=compile)
+    init_s = time.perf_counter() - t0
+    out = []
+    for frames_path, out_path in jobs:
+        st = flow_for_store(frames_path, out_path, size_name, params, bound=bound, backend=backend, device=device,
+                            batch_size=batch_size, store_raw=store_raw, compression=compression, level=level,
+                            engine=engine, compile=compile)
+        out.append({"video": str(frames_path), **st})
+    log.info("%d videos with one %s engine (built in %.1f s)", len(out), backend, init_s)
+    return out
