@@ -48,7 +48,7 @@ def test_profile_rules_exist():
     prof = yaml.safe_load((PROFILE / "config.yaml").read_text())
     rules, placeholder_stages = set(), set()
     for smk in list((W.REPO / "rules").glob("*.smk")) + [W.REPO / "Snakefile"]:
-        found = set(re.findall(r"^(?:rule|checkpoint) (\w+):", smk.read_text(), flags=re.M))
+        found = set(re.findall(r"^\s*(?:rule|checkpoint) (\w+):", smk.read_text(), flags=re.M))
         rules |= found
         if not found:
             placeholder_stages.add(smk.stem)
