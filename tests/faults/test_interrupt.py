@@ -32,8 +32,11 @@ def _interrupt(workdir: Path, config: dict, sig: int, rng: random.Random) -> tup
     # 4 videos: synthetic-free data layer = manifest, splits, 4 frames, 4 flow, summary.
     target_job = rng.randint(2, 8)
     delay = rng.uniform(0.0, 1.0)
+    # a shell's background job (`make test &`) inherits SIGINT ignored, and Python keeps it so:
+    # give the workflow the default disposition, as in a terminal
     proc = subprocess.Popen(cmd, cwd=W.REPO, env=W.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     started: list[str] = []
     out: list[str] = []
     fired = threading.Event()
