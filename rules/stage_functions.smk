@@ -114,8 +114,6 @@ def det_variant_inputs(wildcards):
     return base
 
 
-
-
 # ---- flow shards (flow.videos_per_job > 1)
 FLOW_VIDEOS_PER_JOB = int(config["flow"]["videos_per_job"])
 FLOW_GPU = 1 if str(config["flow"]["device"]).startswith("cuda") else 0

@@ -1,15 +1,10 @@
 """TV-L1 flow of one video's frames: raw float16 flow and the 8-bit flow images."""
-from irpipe.flow.store import flow_for_store
+from irpipe.flow.store import flow_for_store, flow_options
 from irpipe.workflow import run_script
 
 
 def main(smk, run):
-    f = smk.config["flow"]
-    size = f[f"{smk.wildcards.dataset}_size"]
-    stats = flow_for_store(smk.input.frames, smk.output[0], size, f["tvl1"], bound=f["bound"],
-                           backend=f["backend"], device=f["device"], batch_size=f["batch_size"],
-                           store_raw=f["store_raw"], compression=smk.config["frames"]["compression"],
-                           level=smk.config["frames"]["compression_level"], compile=f["compile"])
+    stats = flow_for_store(smk.input.frames, smk.output[0], **flow_options(smk.config, smk.wildcards.dataset))
     run.log_metrics(stats)
 
 

@@ -136,11 +136,10 @@ def resolve_thresholds(scores, train_items, ann, classes, cfg) -> dict[str, floa
 
 def postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresholds) -> pd.DataFrame:
     pcfg = cfg["postprocess"]
-    thr = thresholds
     durations = class_mean_durations(ann, classes, cfg["train_subset"])
     frames = []
     for vid, it in sorted(test_items.items()):
-        frames.append(detect(scores[vid], it.n_frames, it.fps, classes, thr, durations, vid,
+        frames.append(detect(scores[vid], it.n_frames, it.fps, classes, thresholds, durations, vid,
                              pcfg["min_duration_factor"]))
     det = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DETECTION_COLUMNS)
     write_csv(Path(out_dir) / "detections.csv", det)

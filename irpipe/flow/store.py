@@ -15,6 +15,16 @@ from .tvl1 import compute_video_flow
 log = logging.getLogger(__name__)
 
 
+def flow_options(config: Mapping, dataset: str) -> dict:
+    """The workflow config's flow settings for one dataset, as keyword arguments of
+    :func:`flow_for_store` / :func:`flow_for_stores` (without the paths and ``engine``)."""
+    f = config["flow"]
+    return {"size_name": f[f"{dataset}_size"], "params": f["tvl1"], "bound": f["bound"], "backend": f["backend"],
+            "device": f["device"], "batch_size": f["batch_size"], "store_raw": f["store_raw"],
+            "compression": config["frames"]["compression"], "level": config["frames"]["compression_level"],
+            "compile": f["compile"]}
+
+
 def flow_for_store(frames_path: str | Path, out_path: str | Path, size_name: str, params: Mapping,
                    bound: float = 20.0, backend: str = "opencv", device: str = "cpu", batch_size: int = 16,
                    store_raw: bool = True, compression: str = "gzip", level: int = 4, engine=None,

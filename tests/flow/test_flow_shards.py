@@ -6,7 +6,7 @@ import pytest
 
 from irpipe.config import validate_config
 from irpipe.data.stores import read_flow, read_flow_images, write_arrays
-from irpipe.flow.store import flow_for_store, flow_for_stores
+from irpipe.flow.store import flow_for_store, flow_for_stores, flow_options
 from irpipe.io import link_or_copy
 from tests.conftest import textured
 
@@ -51,3 +51,14 @@ def test_link_or_copy_is_atomic_and_names_a_missing_source(tmp_path):
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["b.h5"]  # no temp file left
     with pytest.raises(FileNotFoundError, match="missing.h5"):
         link_or_copy(tmp_path / "missing.h5", tmp_path / "out" / "c.h5")
+
+
+def test_flow_options_map_the_config_onto_both_entry_points():
+    import inspect
+
+    cfg = validate_config({"flow": {"backend": "torch", "batch_size": 4}})
+    opts = flow_options(cfg, "detection")
+    assert opts["size_name"] == cfg["flow"]["detection_size"] and opts["backend"] == "torch"
+    assert opts["batch_size"] == 4 and opts["level"] == cfg["frames"]["compression_level"]
+    for fn in (flow_for_store, flow_for_stores):
+        assert set(opts) <= set(inspect.signature(fn).parameters), fn.__name__
