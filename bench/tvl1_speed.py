@@ -84,15 +84,16 @@ def agreement(out, ref):
 
 
 def timed(fn, repeat: int = 1, sync=None):
-    best = float("inf")
+    """(last result, median seconds over ``repeat`` calls)."""
+    times = []
     res = None
     for _ in range(repeat):
         t0 = time.perf_counter()
         res = fn()
         if sync:
             sync()
-        best = min(best, time.perf_counter() - t0)
-    return res, best
+        times.append(time.perf_counter() - t0)
+    return res, float(np.median(times))
 
 
 def main(argv=None) -> int:
@@ -101,6 +102,7 @@ def main(argv=None) -> int:
     ap.add_argument("--pairs", type=int, default=8, help="frame pairs per size on the CPU")
     ap.add_argument("--gpu-pairs", type=int, default=256, help="frame pairs per size on the GPU (frames repeated)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=5, help="interleaved timing rounds on the CPU (median reported)")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile CPU run")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "tvl1_speed"))
     ap.add_argument("--note", default="", help="free text stored with the results (e.g. machine load)")
@@ -124,25 +126,40 @@ def main(argv=None) -> int:
         p0, p1 = frames[:-1], frames[1:]
         n = len(p0)
         log.info("%dx%d: %d pairs from %s", h, w, n, source)
-        ref, t_cv = timed(lambda: opencv_flows(p0, p1, DEFAULTS))
-        rows = [{"size": size, "backend": "opencv", "device": "cpu", "pairs": n, "seconds": t_cv,
-                 "pairs_per_s": n / t_cv, "ratio_to_opencv": 1.0, "source": source}]
-        log.info("  opencv      %.2f pairs/s", n / t_cv)
 
+        # CPU backends timed in interleaved rounds (opencv, eager, compiled, opencv, ...), so that
+        # a change of machine load hits all of them; the median round is reported
+        runners = {"opencv": lambda: opencv_flows(p0, p1, DEFAULTS)}
         tv = TorchTVL1(DEFAULTS, device="cpu")
-        out, t = timed(lambda: tv.compute(p0, p1))
-        rows.append({"size": size, "backend": "torch", "device": "cpu", "pairs": n, "seconds": t,
-                     "pairs_per_s": n / t, "ratio_to_opencv": t_cv / t, "source": source, **agreement(out, ref)})
-        log.info("  torch eager %.2f pairs/s (x%.2f), EPE %.4f", n / t, t_cv / t, rows[-1]["mean_epe_px"])
-
+        runners["torch"] = lambda: tv.compute(p0, p1)
+        compile_s = None
         if not args.no_compile:
             tvc = TorchTVL1(DEFAULTS, device="cpu", compile=True)
-            _, t_compile = timed(lambda: tvc.compute(p0, p1))
-            out, t = timed(lambda: tvc.compute(p0, p1))
-            rows.append({"size": size, "backend": "torch+compile", "device": "cpu", "pairs": n, "seconds": t,
-                         "pairs_per_s": n / t, "ratio_to_opencv": t_cv / t, "compile_s": t_compile - t,
-                         "source": source, **agreement(out, ref)})
-            log.info("  torch compiled %.2f pairs/s (x%.2f), compile %.0f s", n / t, t_cv / t, t_compile - t)
+            t0 = time.perf_counter()
+            tvc.compute(p0, p1)  # compiles (kernels are reused by the next size)
+            compile_s = time.perf_counter() - t0
+            runners["torch+compile"] = lambda: tvc.compute(p0, p1)
+        times: dict[str, list[float]] = {k: [] for k in runners}
+        outs = {}
+        for _ in range(args.repeat):
+            for name, fn in runners.items():
+                outs[name], t = timed(fn)
+                times[name].append(t)
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        ref, t_cv = outs["opencv"], med["opencv"]
+        rows = []
+        for name in runners:
+            t = med[name]
+            row = {"size": size, "backend": name, "device": "cpu", "pairs": n, "seconds": t,
+                   "seconds_all_rounds": times[name], "pairs_per_s": n / t, "ratio_to_opencv": t_cv / t,
+                   "source": source}
+            if name != "opencv":
+                row.update(agreement(outs[name], ref))
+            if name == "torch+compile":
+                row["first_call_s"] = compile_s
+            rows.append(row)
+            log.info("  %-14s %.2f pairs/s (x%.2f)%s", name, n / t, t_cv / t,
+                     f", EPE {row['mean_epe_px']:.4f}" if name != "opencv" else "")
 
         if gpu_name:
             reps = -(-args.gpu_pairs // n)
@@ -151,7 +168,7 @@ def main(argv=None) -> int:
                 tvg = TorchTVL1(DEFAULTS, device="cuda", compile=compiled)
                 tvg.compute(g0[:n], g1[:n])  # warm-up (and compile) on a small batch
                 tvg.compute(g0, g1)
-                out, t = timed(lambda: tvg.compute(g0, g1), repeat=2, sync=torch.cuda.synchronize)
+                out, t = timed(lambda: tvg.compute(g0, g1), repeat=3, sync=torch.cuda.synchronize)
                 m = len(g0)
                 rows.append({"size": size, "backend": "torch+compile" if compiled else "torch", "device": gpu_name,
                              "pairs": m, "seconds": t, "pairs_per_s": m / t, "ratio_to_opencv": (m / t) / (n / t_cv),
@@ -168,6 +185,9 @@ def main(argv=None) -> int:
              f"CPU: {cpu_name}, {args.threads} threads for both backends; GPU: {gpu_name or 'none'}; "
              f"torch {torch.__version__}, OpenCV {cv2.__version__}; 1-min load average at start {load:.1f}.",
              "OpenCV default DualTVL1 parameters for both. Ratio = pairs/s over OpenCV's pairs/s on the CPU.",
+             f"CPU times: median of {args.repeat} interleaved rounds (OpenCV, torch eager, torch compiled, OpenCV, ...) "
+             "on the same frames in one process; the compiled backend's first call (compile) is excluded "
+             "and reported in the JSON (first_call_s).",
              "EPE = mean end-point difference to OpenCV's flow on the same pairs; 8-bit xy = share of pixels "
              "whose x and y flow-image values (bound 20) are both within one grey level of OpenCV's; "
              "mag = the same for the magnitude channel (finer step, 0.078 px).",

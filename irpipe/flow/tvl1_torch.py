@@ -50,6 +50,7 @@ inputs by 255; this class does not, so a float frame here equals the uint8 frame
 """
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Mapping
 
@@ -237,6 +238,60 @@ def median_filter(u: torch.Tensor, ksize: int) -> torch.Tensor:
     return vals[out].reshape(*lead, h, w)
 
 
+_SLOT_PROGRAMS: dict = {}
+
+
+def _slot_program(n_in: int, rank: int) -> tuple[tuple, int, int]:
+    """:func:`selection_program` with its intermediate values assigned to reusable buffers.
+
+    Returns (steps, n_slots, out_slot); each step is (is_min, dst_slot, a, b) where a and b are
+    ("in", view index) or ("slot", buffer index).  A buffer is recycled once the value in it
+    has had its last use, so the 5x5 median needs 25 buffers instead of ~200 fresh tensors.
+    """
+    key = (n_in, rank)
+    if key in _SLOT_PROGRAMS:
+        return _SLOT_PROGRAMS[key]
+    ops, out = selection_program(n_in, rank)
+    last_use = {}
+    for k, (_, _, a, b) in enumerate(ops):
+        last_use[a] = last_use[b] = k
+    where: dict = {}
+    free: list[int] = []
+    n_slots = 0
+    steps = []
+    for k, (kind, dst, a, b) in enumerate(ops):
+        refs = tuple(("in", v) if v < n_in else ("slot", where[v]) for v in (a, b))
+        for v in {a, b}:  # operands read for the last time: their buffers may take the result
+            if v >= n_in and last_use[v] == k:
+                free.append(where.pop(v))
+        if free:
+            slot = free.pop()
+        else:
+            slot, n_slots = n_slots, n_slots + 1
+        where[dst] = slot
+        steps.append((kind == "min", slot, *refs))
+    _SLOT_PROGRAMS[key] = (tuple(steps), n_slots, where[out])
+    return _SLOT_PROGRAMS[key]
+
+
+def median_filter_eager(u: torch.Tensor, ksize: int) -> torch.Tensor:
+    """:func:`median_filter` for eager mode: the same min/max program, bit-identical result,
+    written with ``out=`` into a few reused buffers. Allocating a fresh tensor per operation
+    made the median ~60 % of the eager CPU time; reusing 25 buffers halves it (measured)."""
+    r = ksize // 2
+    lead = u.shape[:-2]
+    h, w = u.shape[-2:]
+    x = F.pad(u.reshape(-1, 1, h, w), (r, r, r, r), mode="replicate")[:, 0]
+    views = [x[:, dy:dy + h, dx:dx + w] for dy in range(ksize) for dx in range(ksize)]
+    steps, n_slots, out_slot = _slot_program(ksize * ksize, (ksize * ksize) // 2)
+    slots = [torch.empty((x.shape[0], h, w), dtype=u.dtype, device=u.device) for _ in range(n_slots)]
+    for is_min, dst, (ka, a), (kb, b) in steps:
+        va = views[a] if ka == "in" else slots[a]
+        vb = views[b] if kb == "in" else slots[b]
+        (torch.minimum if is_min else torch.maximum)(va, vb, out=slots[dst])
+    return slots[out_slot].reshape(*lead, h, w)
+
+
 class TorchTVL1:
     """Batched TV-L1 flow on CPU or CUDA, matching OpenCV's DualTVL1 (see module docstring).
 
@@ -246,7 +301,8 @@ class TorchTVL1:
     stopped pairs with a mask and check on the host every ``sync_every`` steps (default 8)
     whether all have stopped.  Neither choice changes the result.
     ``compile``: run the iteration step and the median filter through ``torch.compile``
-    (inductor fuses each into a few loops: about 2x faster on the CPU, see docs/tvl1.md).
+    (inductor fuses each into a few loops). On the CPU the eager path with reused buffers is
+    as fast (docs/tvl1.md); compiling is meant for CUDA, where it saves kernel launches.
     Compiling costs 30-90 s per process on two CPU cores (less with inductor's on-disk cache
     warm); ``compile_dynamic`` (default) compiles one shape-generic kernel for all pyramid
     levels instead of one per level (several times more compile time, a little faster).
@@ -273,7 +329,7 @@ class TorchTVL1:
         self.dtype = dtype
         self.sync_every = int(sync_every) if sync_every else 8
         self._step = _step
-        self._median = median_filter
+        self._median = median_filter_eager
         self._compiled = bool(compile)
         if compile:
             self._step = torch.compile(_step, dynamic=compile_dynamic)
@@ -283,6 +339,7 @@ class TorchTVL1:
         # otherwise freeze them with a mask and keep shapes fixed (CUDA default)
         self.compact = (self.device.type == "cpu") if compact is None else bool(compact)
         self.last_stats: dict = {}
+        self._workspace: dict = {}  # eager scratch tensors per level size
 
     # ------------------------------------------------------------------ helpers
     def _matrix(self, n_in: int, n_out: int, scale: float) -> torch.Tensor:
@@ -359,14 +416,17 @@ class TorchTVL1:
             u = torch.zeros(b, ncomp, lh, lw, device=self.device, dtype=self.dtype)
 
         self.last_stats = {"levels": sizes, "steps": [], "medians": 0, "batch_steps": 0, "pair_steps": 0}
-        for s in range(len(sizes) - 1, -1, -1):
-            u = self._solve_level(pyr0[s], pyr1[s], u)
-            if s == 0:
-                break
-            lh, lw = sizes[s - 1]
-            ch, cw = sizes[s]
-            u = self._resize(u, (lh, lw), (ch / lh, cw / lw))
-            u[:, :2] *= 1.0 / step
+        try:
+            for s in range(len(sizes) - 1, -1, -1):
+                u = self._solve_level(pyr0[s], pyr1[s], u)
+                if s == 0:
+                    break
+                lh, lw = sizes[s - 1]
+                ch, cw = sizes[s]
+                u = self._resize(u, (lh, lw), (ch / lh, cw / lw))
+                u[:, :2] *= 1.0 / step
+        finally:
+            self._workspace.clear()  # reused within a call only: no memory held between videos
         log.debug("TorchTVL1 %s", self.last_stats)
         return u[:, :2].contiguous()
 
@@ -424,7 +484,7 @@ class TorchTVL1:
         to the full tensors and dropped from the working batch, so no work is spent on them
         (one host sync per step: the CPU default).  Returns (u, px, py, steps run)."""
         p = self.params
-        step = self._step if self._compiled else _step_eager
+        step = self._step if self._compiled else functools.partial(_step_eager, workspace=self._workspace)
         idx = None  # positions in the full batch of the working pairs (None: all of them)
         # px, py are fresh per level and updated in place by the eager step: work on copies so
         # that the write-back below never reads half-updated values
@@ -520,27 +580,45 @@ def _step(u: torch.Tensor, px: torch.Tensor, py: torch.Tensor, g: torch.Tensor,
 
 def _step_eager(u: torch.Tensor, px: torch.Tensor, py: torch.Tensor, g: torch.Tensor,
                 rho_c: torch.Tensor, inv_grad: torch.Tensor, active: torch.Tensor | None,
-                eps_scaled: float, l_t: float, theta: float, taut: float):
+                eps_scaled: float, l_t: float, theta: float, taut: float, workspace: dict | None = None):
     """:func:`_step` for eager mode: the same arithmetic in about 22 kernels instead of ~37
     (fused multiply-adds, ``out=`` into views, in-place updates of p). ``px``/``py`` are updated
-    in place; only used unmasked (``active`` None) by the compact path."""
+    in place; only used unmasked (``active`` None) by the compact path.
+
+    ``workspace`` (a dict owned by the caller) keeps the scratch tensors of a level between
+    steps: on the CPU a fresh allocation per intermediate cost more than the arithmetic."""
     assert active is None
-    rho = torch.addcmul(rho_c, g[:, :1], u[:, :1])
-    for c in range(1, u.shape[1]):
-        rho.addcmul_(g[:, c:c + 1], u[:, c:c + 1])
+    b, c, h, w = u.shape
+    rho, div, d, ux, uy, ng = _scratch(workspace, b, c, h, w, u)
+    torch.addcmul(rho_c, g[:, :1], u[:, :1], out=rho)
+    for k in range(1, c):
+        rho.addcmul_(g[:, k:k + 1], u[:, k:k + 1])
     fac = rho.mul_(inv_grad).neg_().clamp_(-l_t, l_t)
-    div = px + py
+    torch.add(px, py, out=div)
     div[..., 1:].sub_(px[..., :-1])
     div[..., 1:, :].sub_(py[..., :-1, :])
     u_new = torch.addcmul(u, g, fac)
     u_new.add_(div, alpha=theta)
-    d = torch.sub(u_new, u)
+    torch.sub(u_new, u, out=d)
     err = d.mul_(d).sum(dim=(1, 2, 3))
-    ux = torch.zeros_like(u_new)
-    uy = torch.zeros_like(u_new)
+    # ux's last column and uy's last row are zero from allocation and never written
     torch.sub(u_new[..., 1:], u_new[..., :-1], out=ux[..., :-1])
     torch.sub(u_new[..., 1:, :], u_new[..., :-1, :], out=uy[..., :-1, :])
-    ng = torch.hypot(ux, uy).mul_(taut).add_(1.0)
+    torch.hypot(ux, uy, out=ng).mul_(taut).add_(1.0)
     px.add_(ux, alpha=taut).div_(ng)
     py.add_(uy, alpha=taut).div_(ng)
     return u_new, px, py, err > eps_scaled
+
+
+def _scratch(workspace: dict | None, b: int, c: int, h: int, w: int, like: torch.Tensor) -> list[torch.Tensor]:
+    """Scratch tensors (rho, div, d, ux, uy, ng) for a (b, c, h, w) step, taken from
+    ``workspace`` (kept per level size, sliced to the batch; grown when the batch grows)."""
+    def make(n):
+        return [like.new_zeros((n, 1, h, w))] + [like.new_zeros((n, c, h, w)) for _ in range(5)]
+    if workspace is None:
+        return make(b)
+    key = (c, h, w, like.dtype, like.device)
+    bufs = workspace.get(key)
+    if bufs is None or bufs[0].shape[0] < b:
+        bufs = workspace[key] = make(b)
+    return [t[:b] for t in bufs]

@@ -16,7 +16,7 @@ from irpipe.config import validate_config
 from irpipe.flow.images import flow_to_image
 from irpipe.flow.tvl1 import compute_video_flow
 from irpipe.flow.tvl1_torch import (PARAM_KEYS, TorchTVL1, centered_gradient, linear_resize_matrix,
-                                    median_filter, pyramid_sizes, selection_program,
+                                    median_filter, median_filter_eager, pyramid_sizes, selection_program,
                                     warp_bicubic)
 
 from tests.conftest import REAL_CLIPS as _CLIPS, textured
@@ -133,6 +133,9 @@ def test_median_filter_equals_cv2_medianblur(ksize):
     u[0, 5:9, 5:9] = 7.0  # ties and plateaus
     ref = np.stack([cv2.medianBlur(a, ksize) for a in u])
     assert np.array_equal(median_filter(torch.from_numpy(u), ksize).numpy(), ref)
+    # the eager variant recycles buffers (outputs written over operands): same values
+    assert np.array_equal(median_filter_eager(torch.from_numpy(u), ksize).numpy(), ref)
+    assert np.array_equal(median_filter_eager(torch.from_numpy(u[:, None]), ksize).numpy()[:, 0], ref)
 
 
 def test_selection_program_selects_rank():
@@ -182,7 +185,7 @@ def test_compact_and_masked_batching_agree_and_count_steps(monkeypatch):
     Both paths are given the same step arithmetic (the eager in-place step rounds differently,
     and 7500 iterations amplify rounding differences: that is what the OpenCV tests bound)."""
     import irpipe.flow.tvl1_torch as mod
-    monkeypatch.setattr(mod, "_step_eager", mod._step)
+    monkeypatch.setattr(mod, "_step_eager", lambda *a, workspace=None: mod._step(*a))
     p0, p1 = affine_pairs("translation", 3, 32, 40, seed=7)
     tc = TorchTVL1(DEFAULTS, compact=True)
     tm = TorchTVL1(DEFAULTS, compact=False, sync_every=3)
