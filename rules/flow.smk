@@ -22,6 +22,7 @@ if FLOW_VIDEOS_PER_JOB == 1:
         resources:
             mem_mb=4000,
             runtime=120,
+            gpu=FLOW_GPU,
         script:
             "../workflow_scripts/flow.py"
 

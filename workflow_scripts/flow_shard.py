@@ -2,10 +2,12 @@
 from pathlib import Path
 
 from irpipe.flow.store import flow_for_stores, flow_options
+from irpipe.flow.tvl1 import set_cpu_threads
 from irpipe.workflow import run_script
 
 
 def main(smk, run):
+    set_cpu_threads(smk.threads, smk.config["flow"]["backend"])
     out_dir = Path(smk.output[0])
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(p, out_dir / Path(p).name) for p in smk.input.frames]

@@ -63,6 +63,21 @@ def resolve_device(device: str) -> str:
         return "cpu"
 
 
+def set_cpu_threads(n: int, backend: str) -> None:
+    """Limit the backend's CPU threads to what the job was given (Snakemake ``threads``).
+
+    Both libraries default to every core; two one-thread flow jobs on two cores would then run
+    four threads and the torch backend's OpenMP loops degrade badly when oversubscribed."""
+    n = max(1, int(n))
+    import cv2
+
+    cv2.setNumThreads(n)
+    if backend == "torch":
+        import torch
+
+        torch.set_num_threads(n)
+
+
 def make_backend(backend: str, params: Mapping, device: str = "cpu", compile: bool = False):
     if backend == "opencv":
         return OpenCVTVL1(params)

@@ -48,3 +48,21 @@ def test_flow_image_known_values():
     assert img[1].tolist() == [255, 0, 255]        # +-bound hit the ends; |f| clipped at bound
     assert img[2].tolist() == [255, 128, 255]      # beyond bound is clipped
     assert img[3].tolist() == [147, 153, 64]       # 3*6.375+127.5, 4*6.375+127.5, 5*255/20
+
+
+def test_set_cpu_threads_limits_both_libraries():
+    import cv2
+    import torch
+
+    from irpipe.flow.tvl1 import set_cpu_threads
+
+    before = cv2.getNumThreads(), torch.get_num_threads()
+    try:
+        set_cpu_threads(1, "torch")
+        assert (cv2.getNumThreads(), torch.get_num_threads()) == (1, 1)
+        torch.set_num_threads(2)
+        set_cpu_threads(0, "opencv")  # at least one thread; torch left alone for OpenCV jobs
+        assert (cv2.getNumThreads(), torch.get_num_threads()) == (1, 2)
+    finally:
+        cv2.setNumThreads(before[0])
+        torch.set_num_threads(before[1])
