@@ -42,7 +42,12 @@ class OpenCVTVL1:
         if single:
             prev, nxt = prev[None], nxt[None]
         out = np.empty(prev.shape + (2,), dtype=np.float32)
+        nscales = int(self.params["nscales"])
         for i in range(prev.shape[0]):
+            # OpenCV's calc() lowers the object's own nscales for good when a frame is too small
+            # for the pyramid (tvl1flow.cpp: `nscales = s`), so a reused object would run later,
+            # larger frames on fewer levels (measured: up to 14.6 px off). Reset it every call.
+            self._algo.setScalesNumber(nscales)
             out[i] = self._algo.calc(_u8(prev[i]), _u8(nxt[i]), None)
         return out[0] if single else out
 

@@ -66,3 +66,26 @@ def test_set_cpu_threads_limits_both_libraries():
     finally:
         cv2.setNumThreads(before[0])
         torch.set_num_threads(before[1])
+
+
+def test_opencv_backend_is_stateless_across_frame_sizes():
+    """cv2's DualTVL1 lowers its own nscales after a frame too small for the pyramid; the
+    backend must give a reused engine the same flow as a fresh one (a shard job reuses it)."""
+    import cv2
+
+    from irpipe.flow.tvl1 import OpenCVTVL1, opencv_tvl1
+
+    rng = np.random.default_rng(0)
+    big = cv2.GaussianBlur((rng.random((60, 76)) * 255).astype(np.uint8), (0, 0), 1.5)
+    b0, b1 = big[:48, :60], big[2:50, 1:61]
+    params = {"tau": 0.25, "lambda": 0.15, "theta": 0.3, "nscales": 5, "warps": 5, "epsilon": 0.01,
+              "inner_iterations": 30, "outer_iterations": 10, "scale_step": 0.8, "gamma": 0.0,
+              "median_filtering": 5, "use_initial_flow": False}
+    fresh = opencv_tvl1(params).calc(b0, b1, None)
+    raw = opencv_tvl1(params)
+    raw.calc(big[:30, :40], big[:30, :40], None)
+    assert raw.getScalesNumber() < 5  # the OpenCV behaviour this guards against
+    assert np.abs(raw.calc(b0, b1, None) - fresh).max() > 1e-3
+    engine = OpenCVTVL1(params)
+    engine.compute(big[:30, :40], big[:30, :40])
+    np.testing.assert_array_equal(engine.compute(b0, b1), fresh)

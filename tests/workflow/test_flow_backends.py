@@ -93,8 +93,6 @@ def test_whole_video_benchmark_on_the_tiny_run(tiny_run, tmp_path):
     for r in rows:
         assert r["videos"] == 2 and r["pairs"] > 0
         assert abs(r["ratio_to_opencv"] - r["torch_pairs_per_s"] / r["opencv_pairs_per_s"]) < 1e-9
-        # plumbing check, not the accuracy criterion (tests/flow/test_tvl1_torch.py has that): the tiny
-        # 48x60 detection video_test_0000 measured 0.054 px at batch 16 (0.0117 px worst at batch 8:
-        # the batch layout changes last-bit rounding, which the iterations amplify); a broken backend is
-        # off by pixels
-        assert r["worst_mean_epe_px"] <= 0.1 and r["worst_xy_within_1_bound20"] >= 0.98
+        # the engines are reused across the two datasets' frame sizes (32x43, then 48x60): this
+        # caught OpenCV lowering its own nscales (0.054 px before OpenCVTVL1 reset it)
+        assert r["worst_mean_epe_px"] <= 0.05 and r["worst_xy_within_1_bound20"] >= 0.99
