@@ -17,7 +17,6 @@ Frames: consecutive frames of ../shared/data/real_clips/armwrestling_h264_340x25
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import platform
@@ -31,14 +30,15 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from irpipe.flow.images import flow_to_image  # noqa: E402
+from irpipe.config import validate_config  # noqa: E402
+from irpipe.flow.images import flow_agreement  # noqa: E402
+from irpipe.flow.tvl1 import OpenCVTVL1, set_cpu_threads  # noqa: E402
 from irpipe.flow.tvl1_torch import TorchTVL1  # noqa: E402
+from irpipe.io import write_json, write_text  # noqa: E402
 
 log = logging.getLogger("tvl1_speed")
 
-DEFAULTS = {"tau": 0.25, "lambda": 0.15, "theta": 0.3, "nscales": 5, "warps": 5, "epsilon": 0.01,
-            "inner_iterations": 30, "outer_iterations": 10, "scale_step": 0.8, "gamma": 0.0,
-            "median_filtering": 5, "use_initial_flow": False}
+DEFAULTS = validate_config({})["flow"]["tvl1"]  # the schema's defaults are OpenCV's
 CLIP_CANDIDATES = [ROOT.parent / "shared" / "data" / "real_clips" / "armwrestling_h264_340x256.mp4",
                    ROOT.parent.parent / "shared" / "data" / "real_clips" / "armwrestling_h264_340x256.mp4",
                    Path("/work/shared/data/real_clips/armwrestling_h264_340x256.mp4")]
@@ -62,25 +62,6 @@ def load_frames(n: int, h: int, w: int) -> tuple[np.ndarray, str]:
     big = (big - big.min()) / (big.max() - big.min()) * 255
     frames = [big[32 + i // 2:32 + i // 2 + h, 32 + i:32 + i + w] for i in range(n + 1)]
     return np.stack(frames).astype(np.uint8), "SYNTHETIC textured translation (real clip absent)"
-
-
-def opencv_flows(p0, p1, params):
-    tv = cv2.optflow.DualTVL1OpticalFlow_create(
-        params["tau"], params["lambda"], params["theta"], params["nscales"], params["warps"],
-        params["epsilon"], params["inner_iterations"], params["outer_iterations"],
-        params["scale_step"], params["gamma"], params["median_filtering"], params["use_initial_flow"])
-    return np.stack([tv.calc(a, b, None) for a, b in zip(p0, p1)])
-
-
-def to8(flow, bound=20.0):
-    return flow_to_image(flow, bound).astype(np.int16)
-
-
-def agreement(out, ref):
-    d = np.abs(to8(out) - to8(ref))
-    return {"mean_epe_px": float(np.linalg.norm(out - ref, axis=-1).mean()),
-            "img8_xy_within_1": float((d[..., :2].max(-1) <= 1).mean()),
-            "img8_mag_within_1": float((d[..., 2] <= 1).mean())}
 
 
 def timed(fn, repeat: int = 1, sync=None):
@@ -109,8 +90,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    cv2.setNumThreads(args.threads)
-    torch.set_num_threads(args.threads)
+    set_cpu_threads(args.threads, "torch")
     cpu_name = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
                     platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
     gpu_name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
@@ -129,7 +109,8 @@ def main(argv=None) -> int:
 
         # CPU backends timed in interleaved rounds (opencv, eager, compiled, opencv, ...), so that
         # a change of machine load hits all of them; the median round is reported
-        runners = {"opencv": lambda: opencv_flows(p0, p1, DEFAULTS)}
+        reference = OpenCVTVL1(DEFAULTS)
+        runners = {"opencv": lambda: reference.compute(p0, p1)}
         tv = TorchTVL1(DEFAULTS, device="cpu")
         runners["torch"] = lambda: tv.compute(p0, p1)
         compile_s = None
@@ -154,7 +135,7 @@ def main(argv=None) -> int:
                    "seconds_all_rounds": times[name], "pairs_per_s": n / t, "ratio_to_opencv": t_cv / t,
                    "source": source}
             if name != "opencv":
-                row.update(agreement(outs[name], ref))
+                row.update(flow_agreement(outs[name], ref))
             if name == "torch+compile":
                 row["first_call_s"] = compile_s
             rows.append(row)
@@ -172,14 +153,13 @@ def main(argv=None) -> int:
                 m = len(g0)
                 rows.append({"size": size, "backend": "torch+compile" if compiled else "torch", "device": gpu_name,
                              "pairs": m, "seconds": t, "pairs_per_s": m / t, "ratio_to_opencv": (m / t) / (n / t_cv),
-                             "source": source, **agreement(out[:n], ref)})
+                             "source": source, **flow_agreement(out[:n], ref)})
                 log.info("  cuda%s %.1f pairs/s (x%.1f OpenCV on %d CPU threads)",
                          " compiled" if compiled else "", m / t, (m / t) / (n / t_cv), args.threads)
         results["rows"].extend(rows)
 
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(results, indent=2))
+    write_json(out.with_suffix(".json"), results)
     lines = [f"# TV-L1 speed: OpenCV DualTVL1 vs TorchTVL1",
              "",
              f"CPU: {cpu_name}, {args.threads} threads for both backends; GPU: {gpu_name or 'none'}; "
@@ -204,7 +184,7 @@ def main(argv=None) -> int:
                      f"{r['ratio_to_opencv']:.2f} | {fmt(r, 'mean_epe_px')} | "
                      f"{fmt(r, 'img8_xy_within_1')} | {fmt(r, 'img8_mag_within_1')} | "
                      f"{r['source']} |")
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
     log.info("wrote %s.{md,json}", out)
     return 0
 

@@ -11,20 +11,18 @@ at the config's bound) is printed beside it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from irpipe.config import load_config  # noqa: E402
 from irpipe.data.stores import read_frames  # noqa: E402
-from irpipe.flow.images import flow_to_image  # noqa: E402
+from irpipe.flow.images import flow_agreement  # noqa: E402
 from irpipe.flow.tvl1 import compute_video_flow, make_backend, set_cpu_threads  # noqa: E402
+from irpipe.io import write_json, write_text  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -57,11 +55,10 @@ def main(argv=None) -> int:
                                                  batch_size=args.batch_size)
                 secs[name] += time.perf_counter() - t0
             pairs += len(frames) - 1
-            a, b = flows["opencv"], flows["torch"]
-            epe.append(float(np.linalg.norm(a - b, axis=-1).mean()))
-            for bound, acc in ((fcfg["bound"], within), (20.0, within20)):
-                d = np.abs(flow_to_image(a, bound).astype(int) - flow_to_image(b, bound).astype(int))
-                acc.append(float((d[..., :2].max(-1) <= 1).mean()))
+            at_cfg_bound = flow_agreement(flows["torch"], flows["opencv"], fcfg["bound"])
+            epe.append(at_cfg_bound["mean_epe_px"])
+            within.append(at_cfg_bound["img8_xy_within_1"])
+            within20.append(flow_agreement(flows["torch"], flows["opencv"], 20.0)["img8_xy_within_1"])
         h, w = frames.shape[1:]
         row = {"dataset": dataset, "size": f"{h}x{w}", "videos": len(stores), "pairs": pairs,
                "opencv_pairs_per_s": pairs / secs["opencv"], "torch_pairs_per_s": pairs / secs["torch"],
@@ -74,9 +71,8 @@ def main(argv=None) -> int:
               f"{min(within):.4f} at the config's bound {fcfg['bound']}")
     load = os.getloadavg()[0]
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps({"threads": args.threads, "batch_size": args.batch_size,
-                                                     "load_avg_1min_end": load, "rows": rows}, indent=2))
+    write_json(out.with_suffix(".json"), {"threads": args.threads, "batch_size": args.batch_size,
+                                          "load_avg_1min_end": load, "rows": rows})
     lines = ["# TV-L1 on whole workflow videos: OpenCV vs torch (CPU)", "",
              f"{args.threads} thread(s) each, torch batch {args.batch_size}, frames of the embedded default "
              f"(synthetic) run; 1-min load average at the end {load:.1f}.", "",
@@ -85,7 +81,7 @@ def main(argv=None) -> int:
     lines += [f"| {r['dataset']} | {r['size']} | {r['videos']} | {r['pairs']} | {r['opencv_pairs_per_s']:.2f} | "
               f"{r['torch_pairs_per_s']:.2f} | {r['ratio_to_opencv']:.2f} | {r['worst_mean_epe_px']:.4f} | "
               f"{r['worst_xy_within_1_bound20']:.4f} | {r['worst_xy_within_1']:.4f} ({r['bound']} px) |" for r in rows]
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
     return 0
 
 

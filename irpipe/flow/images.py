@@ -32,3 +32,22 @@ def image_to_flow(image: np.ndarray, bound: float = 20.0) -> np.ndarray:
 
 def quantisation_step(bound: float = 20.0) -> float:
     return 2.0 * bound / 255.0
+
+
+def images_within_one_level(image: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """Share of pixels whose 8-bit x and y values are both within one grey level of the
+    reference's, and the same share for the magnitude channel (whose step is half that of x, y)."""
+    d = np.abs(np.asarray(image).astype(np.int16) - np.asarray(reference).astype(np.int16))
+    return float((d[..., :2].max(-1) <= 1).mean()), float((d[..., 2] <= 1).mean())
+
+
+def flow_agreement(flow: np.ndarray, reference: np.ndarray, bound: float = 20.0) -> dict[str, float]:
+    """How closely ``flow`` follows ``reference`` (both (..., 2)): mean end-point difference in px,
+    and :func:`images_within_one_level` of their flow images at ``bound``; the measure of the
+    TV-L1 backends' accuracy criterion."""
+    flow, reference = np.asarray(flow, np.float32), np.asarray(reference, np.float32)
+    if flow.shape != reference.shape:
+        raise ValueError(f"flow shapes differ: {flow.shape} vs {reference.shape}")
+    xy, mag = images_within_one_level(flow_to_image(flow, bound), flow_to_image(reference, bound))
+    return {"mean_epe_px": float(np.linalg.norm(flow - reference, axis=-1).mean()),
+            "img8_xy_within_1": xy, "img8_mag_within_1": mag}

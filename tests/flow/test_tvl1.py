@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from irpipe.config import validate_config
-from irpipe.flow.images import flow_to_image, image_to_flow, quantisation_step
+from irpipe.flow.images import flow_agreement, flow_to_image, image_to_flow, quantisation_step
 from irpipe.flow.tvl1 import compute_video_flow
 from tests.conftest import textured
 
@@ -50,6 +50,28 @@ def test_flow_image_known_values():
     assert img[3].tolist() == [147, 153, 64]       # 3*6.375+127.5, 4*6.375+127.5, 5*255/20
 
 
+def test_schema_defaults_are_opencvs_defaults():
+    """The benches and accuracy tests run at the schema's defaults as 'OpenCV's parameters'."""
+    tv = cv2.optflow.DualTVL1OpticalFlow_create()
+    assert {"tau": tv.getTau(), "lambda": tv.getLambda(), "theta": tv.getTheta(), "nscales": tv.getScalesNumber(),
+            "warps": tv.getWarpingsNumber(), "epsilon": tv.getEpsilon(), "inner_iterations": tv.getInnerIterations(),
+            "outer_iterations": tv.getOuterIterations(), "scale_step": tv.getScaleStep(), "gamma": tv.getGamma(),
+            "median_filtering": tv.getMedianFiltering(), "use_initial_flow": tv.getUseInitialFlow()
+            } == pytest.approx(PARAMS)
+
+
+def test_flow_agreement_known_answers():
+    ref = np.zeros((1, 4, 2), np.float32)
+    # bound 20: one grey level is 0.157 px in x and y, 0.078 px in magnitude
+    flow = np.array([[[0.0, 0.0], [0.1, 0.0], [0.0, -0.3], [3.0, 4.0]]], np.float32)
+    got = flow_agreement(flow, ref, bound=20.0)
+    assert got["mean_epe_px"] == pytest.approx((0.1 + 0.3 + 5.0) / 4)
+    assert got["img8_xy_within_1"] == 0.5  # 0.3 px is 2 levels in y, (3, 4) is 19 and 25 levels
+    assert got["img8_mag_within_1"] == 0.5  # 0.1 px is one magnitude level, 0.3 px four
+    with pytest.raises(ValueError, match="shapes differ"):
+        flow_agreement(flow, ref[:, :3])
+
+
 def test_set_cpu_threads_limits_both_libraries():
     import cv2
     import torch
@@ -78,14 +100,12 @@ def test_opencv_backend_is_stateless_across_frame_sizes():
     rng = np.random.default_rng(0)
     big = cv2.GaussianBlur((rng.random((60, 76)) * 255).astype(np.uint8), (0, 0), 1.5)
     b0, b1 = big[:48, :60], big[2:50, 1:61]
-    params = {"tau": 0.25, "lambda": 0.15, "theta": 0.3, "nscales": 5, "warps": 5, "epsilon": 0.01,
-              "inner_iterations": 30, "outer_iterations": 10, "scale_step": 0.8, "gamma": 0.0,
-              "median_filtering": 5, "use_initial_flow": False}
-    fresh = opencv_tvl1(params).calc(b0, b1, None)
-    raw = opencv_tvl1(params)
+    assert PARAMS["nscales"] == 5
+    fresh = opencv_tvl1(PARAMS).calc(b0, b1, None)
+    raw = opencv_tvl1(PARAMS)
     raw.calc(big[:30, :40], big[:30, :40], None)
     assert raw.getScalesNumber() < 5  # the OpenCV behaviour this guards against
     assert np.abs(raw.calc(b0, b1, None) - fresh).max() > 1e-3
-    engine = OpenCVTVL1(params)
+    engine = OpenCVTVL1(PARAMS)
     engine.compute(big[:30, :40], big[:30, :40])
     np.testing.assert_array_equal(engine.compute(b0, b1), fresh)

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from irpipe.config import validate_config
-from irpipe.flow.images import flow_to_image
+from irpipe.flow.images import flow_agreement
 from irpipe.flow.tvl1 import compute_video_flow
 from irpipe.flow.tvl1_torch import (PARAM_KEYS, TorchTVL1, centered_gradient, linear_resize_matrix,
                                     median_filter, median_filter_eager, pyramid_sizes, selection_program,
@@ -24,9 +24,7 @@ from tests.conftest import REAL_CLIPS as _CLIPS, textured
 # ../shared next to the checkout (conftest), else the shared folder of this machine's layout
 REAL_CLIPS = next((p for p in (_CLIPS, Path("/work/shared/data/real_clips")) if p.is_dir()), _CLIPS)
 
-DEFAULTS = {"tau": 0.25, "lambda": 0.15, "theta": 0.3, "nscales": 5, "warps": 5, "epsilon": 0.01,
-            "inner_iterations": 30, "outer_iterations": 10, "scale_step": 0.8, "gamma": 0.0,
-            "median_filtering": 5, "use_initial_flow": False}
+DEFAULTS = validate_config({})["flow"]["tvl1"]  # the schema's defaults are OpenCV's
 
 BOUND = 20.0
 
@@ -41,20 +39,13 @@ def _threads():
 
 
 def opencv_flow(prev: np.ndarray, nxt: np.ndarray, params: dict) -> np.ndarray:
+    # raw cv2, not irpipe's OpenCVTVL1, so that the reference shares no code with the project;
     # positional: OpenCV's binding spells the keyword "innnerIterations"
     tv = cv2.optflow.DualTVL1OpticalFlow_create(
         params["tau"], params["lambda"], params["theta"], params["nscales"], params["warps"],
         params["epsilon"], params["inner_iterations"], params["outer_iterations"],
         params["scale_step"], params["gamma"], params["median_filtering"], params["use_initial_flow"])
     return np.stack([tv.calc(a, b, None) for a, b in zip(prev, nxt)])
-
-
-def image_agreement(out: np.ndarray, ref: np.ndarray, bound: float = BOUND) -> tuple[float, float]:
-    """Share of pixels whose 8-bit x and y flow-image values (the criterion) are both within one
-    grey level of OpenCV's, and the same share for the magnitude channel (reported only: its
-    step is 0.078 px, half that of x and y)."""
-    d = np.abs(flow_to_image(out, bound).astype(int) - flow_to_image(ref, bound).astype(int))
-    return float((d[..., :2].max(-1) <= 1).mean()), float((d[..., 2] <= 1).mean())
 
 
 def texture(h: int, w: int, seed: int, sigma: float = 1.5) -> np.ndarray:
@@ -86,10 +77,10 @@ def compare(p0, p1, params=DEFAULTS):
     out = TorchTVL1(params).compute(p0, p1)
     assert out.shape == ref.shape and out.dtype == np.float32
     assert np.isfinite(out).all()
-    epe = float(np.linalg.norm(out - ref, axis=-1).mean())
-    same, same_mag = image_agreement(out, ref)
-    print(f"[magnitude channel within 1 level: {same_mag:.4%}]", end=" ")
-    return epe, same, ref, out
+    agree = flow_agreement(out, ref, BOUND)
+    # the magnitude channel is reported only: its step is 0.078 px, half that of x and y
+    print(f"[magnitude channel within 1 level: {agree['img8_mag_within_1']:.4%}]", end=" ")
+    return agree["mean_epe_px"], agree["img8_xy_within_1"], ref, out
 
 
 # ---------------------------------------------------------------------------- building blocks
@@ -288,8 +279,8 @@ def test_dispatcher_torch_backend_matches_opencv_backend_on_a_video():
     ref = compute_video_flow(frames, params, backend="opencv")
     out = compute_video_flow(frames, params, backend="torch", device="cpu", batch_size=2)
     assert out.shape == ref.shape == (5, 40, 56, 2)
-    epe = float(np.linalg.norm(out - ref, axis=-1).mean())
-    same, _ = image_agreement(out, ref)
+    agree = flow_agreement(out, ref, BOUND)
+    epe, same = agree["mean_epe_px"], agree["img8_xy_within_1"]
     print(f"dispatcher video: mean EPE {epe:.4f} px, 8-bit within 1 level {same:.4%}")
     assert epe <= 0.05 and same >= 0.99
 

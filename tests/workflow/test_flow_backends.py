@@ -18,7 +18,7 @@ import pytest
 
 from irpipe.data.stores import read_flow, read_flow_images
 from irpipe.detection.features import read_features
-from irpipe.flow.images import flow_to_image
+from irpipe.flow.images import flow_agreement, images_within_one_level
 from tests.workflow.conftest import TINY, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
@@ -43,11 +43,10 @@ def test_torch_backend_in_shards_against_opencv_downstream(tiny_run, tmp_path):
         assert q.is_file() and not q.is_symlink(), q
         a, b = read_flow(p).astype(np.float32), read_flow(q).astype(np.float32)
         assert a.shape == b.shape, p.name
-        epe.append(float(np.sqrt(((a - b) ** 2).sum(-1)).mean()))
-        i20a, i20b = flow_to_image(a, 20.0).astype(int), flow_to_image(b, 20.0).astype(int)
-        within20.append(float((np.abs(i20a - i20b)[..., :2] <= 1).all(-1).mean()))
-        ia, ib = read_flow_images(p).astype(int), read_flow_images(q).astype(int)
-        within_cfg.append(float((np.abs(ia - ib)[..., :2] <= 1).all(-1).mean()))
+        at20 = flow_agreement(b, a, 20.0)
+        epe.append(at20["mean_epe_px"])
+        within20.append(at20["img8_xy_within_1"])
+        within_cfg.append(images_within_one_level(read_flow_images(q), read_flow_images(p))[0])
     print(f"{len(stores)} flow stores: worst mean EPE {max(epe):.4f} px; x/y within one level: worst "
           f"{min(within20):.4f} at bound 20, {min(within_cfg):.4f} at the config's bound")
     assert max(epe) <= 0.05
