@@ -16,7 +16,6 @@ report: "report/workflow.rst"
 
 from irpipe.config import validate_config
 from irpipe.errors import ConfigError
-from irpipe.io import link_or_copy
 
 try:
     validate_config(config)
@@ -25,7 +24,6 @@ except ConfigError as _err:
 
 
 include: "rules/common.smk"
-include: "rules/stage_functions.smk"
 include: "rules/data.smk"
 include: "rules/flow.smk"
 include: "rules/handcrafted.smk"

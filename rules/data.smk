@@ -24,6 +24,8 @@ rule synthetic_data:
         directory("results/synthetic/{dataset}"),
     log:
         "results/logs/synthetic_data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/synthetic_data/{dataset}.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -36,7 +38,7 @@ rule synthetic_data:
 checkpoint manifest_recognition:
     input:
         TRACKING,
-        synthetic_input("recognition"),
+        W.synthetic_input("recognition"),
     output:
         manifest="results/data/recognition/manifest.csv",
         bad="results/bad_inputs/manifest_recognition.csv",
@@ -44,6 +46,8 @@ checkpoint manifest_recognition:
         dataset="recognition",
     log:
         "results/logs/manifest/recognition.log",
+    benchmark:
+        "results/benchmarks/manifest/recognition.tsv"
     threads: 2
     conda:
         CONDA_ENV
@@ -54,7 +58,7 @@ checkpoint manifest_recognition:
 checkpoint manifest_detection:
     input:
         TRACKING,
-        synthetic_input("detection"),
+        W.synthetic_input("detection"),
     output:
         manifest="results/data/detection/manifest.csv",
         annotations="results/data/detection/annotations.csv",
@@ -65,6 +69,8 @@ checkpoint manifest_detection:
         dataset="detection",
     log:
         "results/logs/manifest/detection.log",
+    benchmark:
+        "results/benchmarks/manifest/detection.tsv"
     threads: 2
     conda:
         CONDA_ENV
@@ -90,11 +96,15 @@ rule splits:
 rule frames:
     input:
         TRACKING,
-        video=video_source,
+        videos=W.shard_sources,
     output:
-        "results/frames/{dataset}/{video}.h5",
+        directory("results/frames/{dataset}/{shard}"),
+    params:
+        videos=W.shard_videos,
     log:
-        "results/logs/frames/{dataset}/{video}.log",
+        "results/logs/frames/{dataset}/{shard}.log",
+    benchmark:
+        "results/benchmarks/frames/{dataset}/{shard}.tsv"
     conda:
         CONDA_ENV
     resources:
@@ -104,10 +114,10 @@ rule frames:
         "../workflow_scripts/frames.py"
 
 
-if RECOGNITION_ENABLED:
+if W.recognition_enabled:
     ALL_TARGETS += [
         "results/data/recognition/splits.csv",
         "results/data/recognition/flow_summary.csv",
     ]
-if DETECTION_ENABLED:
+if W.detection_enabled:
     ALL_TARGETS += ["results/data/detection/flow_summary.csv"]

@@ -1,17 +1,20 @@
 # Infrared temporal action detection (seed 001, InfDetNet). See docs/detection.md.
 # Frozen I3D features are extracted once per dataset and shared by every variant; each
 # variant of Tables III-V is one job (one thread: its tensors are small); the FEN variant
-# also reads frames and TV-L1 flow, and starts from the SCA (TV-L1) model.
+# also reads frames and TV-L1 flow, and starts from the SCA (TV-L1) model.pt (a declared input).
+# Trained variants resume from checkpoint.pt beside their outputs (undeclared resume state).
 
 rule detection_features:
     input:
-        unpack(det_features_inputs),
+        unpack(W.detection_features_inputs),
         tracking=TRACKING,
     output:
         features="results/detection/features/{dataset}.h5",
         bad="results/bad_inputs/detection_features_{dataset}.csv",
     log:
         "results/logs/detection_features/{dataset}.log",
+    benchmark:
+        "results/benchmarks/detection_features/{dataset}.tsv"
     threads: 2
     resources:
         mem_mb=6000,
@@ -24,22 +27,55 @@ rule detection_features:
 
 rule detection_variant:
     input:
-        unpack(det_variant_inputs),
+        unpack(W.detection_variant_inputs),
     output:
         scores="results/detection/variants/{variant}/scores.npz",
         detections="results/detection/variants/{variant}/detections.csv",
         thumos="results/detection/variants/{variant}/detections_thumos.txt",
         evaluation="results/detection/variants/{variant}/eval.csv",
         summary="results/detection/variants/{variant}/summary.json",
+        model="results/detection/variants/{variant}/model.pt",
+        bad="results/bad_inputs/detection_variant_{variant}.csv",
     wildcard_constraints:
-        variant="|".join(DET_TABLE_VARIANTS),
+        variant="|".join(DETECTION_TRAINED_VARIANTS),
     log:
         "results/logs/detection_variant/{variant}.log",
+    benchmark:
+        "results/benchmarks/detection_variant/{variant}.tsv"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=120,
         gpu=0,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/detection_variant.py"
+
+
+rule detection_late_fusion:
+    input:
+        tracking=TRACKING,
+        manifest="results/data/detection/manifest.csv",
+        annotations="results/data/detection/annotations.csv",
+        ambiguous="results/data/detection/ambiguous.csv",
+        classes="results/data/detection/classes.txt",
+        ir_scores="results/detection/variants/ir/scores.npz",
+        flow_scores="results/detection/variants/flow/scores.npz",
+    output:
+        scores="results/detection/variants/late/scores.npz",
+        detections="results/detection/variants/late/detections.csv",
+        thumos="results/detection/variants/late/detections_thumos.txt",
+        evaluation="results/detection/variants/late/eval.csv",
+        summary="results/detection/variants/late/summary.json",
+        bad="results/bad_inputs/detection_variant_late.csv",
+    params:
+        variant="late",
+    log:
+        "results/logs/detection_variant/late.log",
+    benchmark:
+        "results/benchmarks/detection_variant/late.tsv"
+    threads: 1
     conda:
         CONDA_ENV
     script:
@@ -67,8 +103,8 @@ rule detection_gt:
 rule infdet_tables:
     input:
         tracking=TRACKING,
-        evals=expand("results/detection/variants/{variant}/eval.csv", variant=DET_TABLE_VARIANTS),
-        summaries=expand("results/detection/variants/{variant}/summary.json", variant=DET_TABLE_VARIANTS),
+        evals=expand("results/detection/variants/{variant}/eval.csv", variant=DETECTION_VARIANTS),
+        summaries=expand("results/detection/variants/{variant}/summary.json", variant=DETECTION_VARIANTS),
         gt="results/detection/gt/detclasslist.txt",
     output:
         expand("results/tables/infdet_table{n}.{ext}", n=[3, 4, 5], ext=["csv", "md"]),
@@ -97,13 +133,7 @@ rule infdet_table6:
 
 rule detection_timeline:
     input:
-        tracking=TRACKING,
-        manifest="results/data/detection/manifest.csv",
-        annotations="results/data/detection/annotations.csv",
-        classes="results/data/detection/classes.txt",
-        scores=f"results/detection/variants/{DET_CFG['timeline_variant']}/scores.npz",
-        detections=f"results/detection/variants/{DET_CFG['timeline_variant']}/detections.csv",
-        summary=f"results/detection/variants/{DET_CFG['timeline_variant']}/summary.json",
+        unpack(W.detection_timeline_inputs),
     output:
         report("results/figures/detection/timeline_{video}.png", caption="../report/timeline.rst",
                category="Figures", subcategory="Seed 001", labels={"figure": "timeline {video}"}),
@@ -117,7 +147,7 @@ rule detection_timeline:
 
 rule detection_timelines:
     input:
-        lambda wc: expand("results/figures/detection/timeline_{video}.png", video=detection_videos("test")),
+        W.detection_timeline_figures,
     output:
         "results/figures/detection/timelines.md",
     log:
@@ -141,6 +171,8 @@ rule infdet_recognition:
         md="results/tables/infdet_recognition.md",
     log:
         "results/logs/infdet_recognition.log",
+    benchmark:
+        "results/benchmarks/infdet_recognition/recognition.tsv"
     threads: 1
     conda:
         CONDA_ENV
@@ -163,13 +195,7 @@ rule infdet_table5:
         "results/tables/infdet_table5.md",
 
 
-if DETECTION_ENABLED:
-    ALL_TARGETS += [
-        "results/tables/infdet_table3.md",
-        "results/tables/infdet_table4.md",
-        "results/tables/infdet_table5.md",
-        "results/tables/infdet_table6.md",
-        "results/figures/detection/timelines.md",
-    ]
-if DETECTION_ENABLED and RECOGNITION_ENABLED and DET_CFG["recognition"]["enabled"]:
+if W.detection_enabled:
+    ALL_TARGETS += W.detection_targets()
+if W.detection_enabled and W.recognition_enabled and config["detection"]["recognition"]["enabled"]:
     ALL_TARGETS += ["results/tables/infdet_recognition.md"]

@@ -2,6 +2,15 @@
 # tabulate, draw. Inputs: the C3D stage's predictions.h5 (softmax + codes per video) and the
 # hand-crafted stage's posteriors.h5 (early-fused concept scores). See docs/fusion.md.
 
+
+
+def figure_outputs(name, caption, title):
+    # report() exists only inside the Snakefile: the paths come from irpipe.workflow_logic
+    return [report(path, caption=caption, category="Figures", subcategory="Seed 000",
+                   labels={"figure": title, "format": path.rsplit(".", 1)[1]})
+            for path in figure_paths(name, W.figure_exts)]
+
+
 localrules:
     table3,
     figure4,
@@ -12,7 +21,7 @@ localrules:
 
 rule fusion_split:
     input:
-        unpack(fusion_split_inputs),
+        unpack(W.fusion_split_inputs),
     output:
         scores="results/fusion/split{split}/scores.h5",
         metrics="results/fusion/split{split}/metrics.json",
@@ -20,9 +29,11 @@ rule fusion_split:
     params:
         # The section as a param: changing the fusion config re-runs the job.
         fusion=config["fusion"],
-        concepts=FUSION_CONCEPTS,
+        concepts=W.fusion_concepts,
     log:
         "results/logs/fusion_split/split{split}.log",
+    benchmark:
+        "results/benchmarks/fusion_split/split{split}.tsv"
     wildcard_constraints:
         split=r"\d+",
     threads: 1
@@ -55,11 +66,11 @@ rule table3:
 
 rule figure4:
     input:
-        ir=fusion_predictions("ir", config["fusion"]["figures"]["codes_split"]),
-        flow=fusion_predictions("flow", config["fusion"]["figures"]["codes_split"]),
+        ir=W.fusion_predictions("ir", config["fusion"]["figures"]["codes_split"]),
+        flow=W.fusion_predictions("flow", config["fusion"]["figures"]["codes_split"]),
         tracking=TRACKING,
     output:
-        figures=fusion_figure_outputs("figure4_codes", "../report/figure4.rst", "Figure 4: discriminative codes"),
+        figures=figure_outputs("figure4_codes", "../report/figure4.rst", "Figure 4: discriminative codes"),
     params:
         figures=config["fusion"]["figures"],
     log:
@@ -75,7 +86,7 @@ rule figure5:
         scores=expand("results/fusion/split{split}/scores.h5", split=SPLITS),
         tracking=TRACKING,
     output:
-        figures=fusion_figure_outputs("figure5_confusion", "../report/figure5.rst", "Figure 5: confusion matrices"),
+        figures=figure_outputs("figure5_confusion", "../report/figure5.rst", "Figure 5: confusion matrices"),
         csv="results/figures/figure5_confusion.csv",
     params:
         figures=config["fusion"]["figures"],
@@ -89,18 +100,15 @@ rule figure5:
 
 rule figure6a:
     input:
-        sweep=expand("results/c3d/sweep/{stream}_alpha{alpha}/split{split}/predictions.h5",
-                     stream=config.get("c3d", {}).get("sweep_stream", "flow"),
-                     alpha=[fusion_alpha_str(a) for a in fusion_sweep_alphas()],
-                     split=config.get("c3d", {}).get("sweep_split", 0)),
+        sweep=W.figure6a_inputs(),
         tracking=TRACKING,
     output:
-        figures=fusion_figure_outputs("figure6a_alpha", "../report/figure6a.rst", "Figure 6a: accuracy vs alpha"),
+        figures=figure_outputs("figure6a_alpha", "../report/figure6a.rst", "Figure 6a: accuracy vs alpha"),
         csv="results/figures/figure6a_alpha.csv",
     params:
-        alphas=fusion_sweep_alphas(),
-        stream=config.get("c3d", {}).get("sweep_stream", "flow"),
-        k=config["fusion"]["figures"]["alpha_knn_k"] or config.get("c3d", {}).get("knn_k") or config["fusion"]["lf2"]["k"],
+        alphas=W.fusion_sweep_alphas(),
+        stream=W.figure6a_stream(),
+        k=W.figure6a_k(),
         figures=config["fusion"]["figures"],
     log:
         "results/logs/figure6a/figure6a.log",
@@ -112,13 +120,13 @@ rule figure6a:
 
 rule figure6b:
     input:
-        preds=[fusion_predictions(s, k) for s in ("ir", "flow") for k in SPLITS],
+        preds=W.figure6b_inputs(),
         tracking=TRACKING,
     output:
-        figures=fusion_figure_outputs("figure6b_k", "../report/figure6b.rst", "Figure 6b: accuracy vs k"),
+        figures=figure_outputs("figure6b_k", "../report/figure6b.rst", "Figure 6b: accuracy vs k"),
         csv="results/figures/figure6b_k.csv",
     params:
-        streams=[s for s in ("ir", "flow") for k in SPLITS],
+        streams=W.figure6b_streams(),
         figures=config["fusion"]["figures"],
     log:
         "results/logs/figure6b/figure6b.log",
@@ -128,17 +136,11 @@ rule figure6b:
         "../workflow_scripts/fusion_figure.py"
 
 
-FUSION_TARGETS = (
-    ["results/tables/table3.csv", "results/tables/table3.md", "results/report/tables/table3.html"]
-    + fusion_figure_paths("figure4_codes")
-    + fusion_figure_paths("figure5_confusion")
-    + (fusion_figure_paths("figure6a_alpha") if fusion_sweep_alphas() else [])
-    + fusion_figure_paths("figure6b_k")
-)
+FUSION_TARGETS = W.fusion_targets()
 # Files the fusion rules already mark for the report (report.smk does not add views of them).
-REPORT_ANNOTATED = set(FUSION_TARGETS)
+W.report_annotated.update(FUSION_TARGETS)
 
-if FUSION_ENABLED:
+if W.fusion_enabled:
     ALL_TARGETS.extend(FUSION_TARGETS)
 
 

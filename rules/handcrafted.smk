@@ -1,9 +1,6 @@
-# Hand-crafted baseline of seed 000 (Table 1): per-video D-SIFT / O-SIFT / IDT descriptors,
-# per split and kind PCA + GMM + Fisher vectors (fitted on training videos only), per split
-# SVMs, substitute concept bank and fusion, then Table 1. See docs/handcrafted.md.
-
-HC_KINDS = ["dsift", "osift", "idt"]
-HANDCRAFTED_ENABLED = RECOGNITION_ENABLED and config["handcrafted"]["enabled"]
+# Hand-crafted baseline of seed 000 (Table 1): D-SIFT / O-SIFT / IDT descriptors per shard of videos
+# (one store per video), per split and kind PCA + GMM + Fisher vectors (fitted on training videos only),
+# per split SVMs, substitute concept bank and fusion, then Table 1. See docs/handcrafted.md.
 
 
 localrules:
@@ -13,13 +10,13 @@ localrules:
 rule handcrafted_descriptors:
     input:
         TRACKING,
-        frames="results/frames/recognition/{video}.h5",
+        frames=W.recognition_shard_frames,
     output:
-        "results/handcrafted/descriptors/{kind}/{video}.h5",
-    wildcard_constraints:
-        kind="dsift|osift|idt",
+        directory("results/handcrafted/descriptors/{kind}/{shard}"),
     log:
-        "results/logs/handcrafted_descriptors/{kind}/{video}.log",
+        "results/logs/handcrafted_descriptors/{kind}/{shard}.log",
+    benchmark:
+        "results/benchmarks/handcrafted_descriptors/{kind}/{shard}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -34,15 +31,13 @@ rule handcrafted_encode:
     input:
         TRACKING,
         splits="results/data/recognition/splits.csv",
-        descriptors=lambda wc: expand(
-            "results/handcrafted/descriptors/{kind}/{video}.h5", kind=wc.kind, video=recognition_videos()
-        ),
+        descriptors=W.kind_descriptors,
     output:
         "results/handcrafted/split{split}/fv_{kind}.h5",
-    wildcard_constraints:
-        kind="dsift|osift|idt",
     log:
         "results/logs/handcrafted_encode/split{split}_{kind}.log",
+    benchmark:
+        "results/benchmarks/handcrafted_encode/split{split}_{kind}.tsv"
     threads: 1
     resources:
         mem_mb=8000,
@@ -56,13 +51,15 @@ rule handcrafted_encode:
 rule handcrafted_classify:
     input:
         TRACKING,
-        fv=expand("results/handcrafted/split{{split}}/fv_{kind}.h5", kind=HC_KINDS),
+        fv=expand("results/handcrafted/split{{split}}/fv_{kind}.h5", kind=FEATURE_KINDS),
     output:
         posteriors="results/handcrafted/split{split}/posteriors.h5",
         metrics="results/handcrafted/split{split}/metrics.csv",
         concepts="results/handcrafted/split{split}/concepts.h5",
     log:
         "results/logs/handcrafted_classify/split{split}.log",
+    benchmark:
+        "results/benchmarks/handcrafted_classify/split{split}.tsv"
     threads: 1
     resources:
         mem_mb=8000,
@@ -77,7 +74,7 @@ rule table1:
     input:
         TRACKING,
         metrics=expand("results/handcrafted/split{split}/metrics.csv", split=SPLITS),
-        fv=expand("results/handcrafted/split{split}/fv_{kind}.h5", split=SPLITS, kind=HC_KINDS),
+        fv=W.table1_fisher_vectors(),
     output:
         csv="results/tables/table1.csv",
         md="results/tables/table1.md",
@@ -90,7 +87,7 @@ rule table1:
         "../workflow_scripts/handcrafted_table1.py"
 
 
-if HANDCRAFTED_ENABLED:
+if W.handcrafted_enabled:
     ALL_TARGETS += [
         "results/tables/table1.csv",
         "results/tables/table1.md",

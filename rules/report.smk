@@ -1,7 +1,8 @@
 # Report stage: pages for `snakemake --report results/report.html` (see docs/fusion.md).
 #
-# - bad_inputs_table: every results/bad_inputs/*.csv concatenated, with a count; it waits for
-#   every other target so that all stages have written their bad-input tables first.
+# - bad_inputs_table: every stage's bad-input table (declared, listed by irpipe.workflow_logic)
+#   concatenated, with a count; it also waits for every other target.
+# - benchmarks_table: every job's benchmark record (declared) tabled per rule: jobs, wall time, memory.
 # - report_summary: what was run (dataset, synthetic or real, splits, substitutes).
 # - report_table_view / report_figure: every other stage's table (results/tables/*.csv among
 #   ALL_TARGETS) gets an HTML view and every other stage's figure a copy marked for the report,
@@ -10,6 +11,7 @@
 
 localrules:
     bad_inputs_table,
+    benchmarks_table,
     report_summary,
     report_table_view,
     report_figure,
@@ -18,16 +20,31 @@ localrules:
 
 rule bad_inputs_table:
     input:
-        upstream=report_upstream_targets,
+        tables=W.bad_input_tables,
+        upstream=W.report_upstream_targets,
         tracking=TRACKING,
     output:
         csv="results/tables/bad_inputs.csv",
         html=report("results/report/bad_inputs.html", caption="../report/bad_inputs.rst",
                     category="Run summary", labels={"page": "Bad inputs"}),
-    params:
-        pattern="results/bad_inputs/*.csv",
     log:
         "results/logs/bad_inputs_table/bad_inputs_table.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/report_pages.py"
+
+
+rule benchmarks_table:
+    input:
+        records=W.benchmark_records,
+        tracking=TRACKING,
+    output:
+        csv="results/tables/benchmarks.csv",
+        html=report("results/report/benchmarks.html", caption="../report/benchmarks.rst",
+                    category="Run summary", labels={"page": "Job resources"}),
+    log:
+        "results/logs/benchmarks_table/benchmarks_table.log",
     conda:
         CONDA_ENV
     script:
@@ -37,7 +54,7 @@ rule bad_inputs_table:
 rule report_summary:
     input:
         bad_inputs="results/tables/bad_inputs.csv",
-        scores=report_fusion_scores,
+        scores=W.report_fusion_scores,
         tracking=TRACKING,
     output:
         html=report("results/report/summary.html", caption="../report/summary.rst",
@@ -58,7 +75,7 @@ rule report_table_view:
         html=report("results/report/tables/{name}.html", caption="../report/table.rst",
                     category="Tables", subcategory="Other stages", labels={"table": "{name}"}),
     wildcard_constraints:
-        name=r"(?!table3$|bad_inputs$)[A-Za-z0-9_.-]+",
+        name=r"(?!table3$|bad_inputs$|benchmarks$)[A-Za-z0-9_.-]+",
     log:
         "results/logs/report_table_view/{name}.log",
     conda:
@@ -87,9 +104,10 @@ rule report_figure:
 
 rule report_items:
     input:
-        report_views,
+        W.report_views,
         "results/report/summary.html",
         "results/report/bad_inputs.html",
+        "results/report/benchmarks.html",
         TRACKING,
     output:
         index="results/report/items.txt",

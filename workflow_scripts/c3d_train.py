@@ -9,6 +9,7 @@ from irpipe.errors import bad_inputs_frame, handle_bad_input
 from irpipe.io import atomic_path, write_csv
 from irpipe.train.c3d_trainer import run_stream
 from irpipe.workflow import run_script
+from irpipe.workflow_logic import select_stores
 
 
 def copy_outputs(smk, run):
@@ -31,8 +32,8 @@ def main(smk, run):
     run.log_params({"alpha": float(smk.params.alpha), "stream": stream, "split": split})
     splits = pd.read_csv(smk.input.splits, dtype={"video_id": str})
     sel = splits[splits["split"] == split]
-    root = "results/frames/recognition" if stream == "ir" else "results/flow/recognition"
-    videos = sel.assign(path=[f"{root}/{v}.h5" for v in sel["video_id"]])
+    stores = select_stores(smk.input.stores, sel["video_id"])
+    videos = sel.assign(path=[str(stores[v]) for v in sel["video_id"]])
     bad = []
     out = Path(smk.output.predictions)
     res = run_stream(videos[["video_id", "label_index", "subset", "path"]], stream, float(smk.params.alpha),

@@ -1,21 +1,20 @@
 """Frozen I3D features (IR + TV-L1 flow) of every video of one dataset, cached in HDF5."""
-from pathlib import Path
-
 import torch
 
 from irpipe.detection.features import extract_dataset
 from irpipe.errors import bad_inputs_frame
 from irpipe.io import write_csv
 from irpipe.workflow import run_script
+from irpipe.workflow_logic import stores_in
 
 
 def main(smk, run):
     torch.set_num_threads(smk.threads)
     cfg, dataset = smk.config["detection"], smk.wildcards.dataset
     size = cfg["frame_size"] if dataset == "detection" else cfg["recognition_frame_size"]
-    videos = [Path(p).stem for p in smk.input.frames]
+    frames, flow = stores_in(smk.input.frames), stores_in(smk.input.flow)
     bad = []
-    info = extract_dataset(videos, Path(smk.input.frames[0]).parent, Path(smk.input.flow[0]).parent,
+    info = extract_dataset(sorted(frames), frames, flow,
                            smk.output.features, cfg, smk.config["seed"], size, smk.config["flow"]["bound"],
                            smk.config["on_bad_input"], dataset, bad)
     write_csv(smk.output.bad, bad_inputs_frame(bad))

@@ -5,18 +5,20 @@ import torch
 
 from irpipe.detection.pipeline import run_variant
 from irpipe.workflow import run_script
+from irpipe.workflow_logic import stores_in
 
 
 def main(smk, run):
     torch.set_num_threads(smk.threads)
+    variant = smk.wildcards.get("variant") or smk.params.variant
     paths = {k: smk.input[k] for k in smk.input.keys() if k not in ("frames", "flow")}
     if "frames" in smk.input.keys():
-        paths["frames_dir"] = Path(smk.input.frames[0]).parent
-        paths["flow_dir"] = Path(smk.input.flow[0]).parent
-    if "init" in paths:  # the SCA (TV-L1) checkpoint lies beside its summary
-        paths["init"] = Path(paths["init"]).parent / "model.pt"
+        paths["frames"], paths["flow"] = stores_in(smk.input.frames), stores_in(smk.input.flow)
+    paths["bad"] = smk.output.bad
+    if "model" in smk.output.keys():
+        paths["model"] = smk.output.model
     paths["bound"] = smk.config["flow"]["bound"]
-    run_variant(smk.wildcards.variant, smk.config["detection"], smk.config["seed"], smk.config["on_bad_input"],
+    run_variant(variant, smk.config["detection"], smk.config["seed"], smk.config["on_bad_input"],
                 paths, Path(smk.output.summary).parent, run)
     for key in ("evaluation", "thumos", "summary"):
         run.log_artifact(smk.output[key])

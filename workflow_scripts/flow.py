@@ -1,13 +1,22 @@
-"""TV-L1 flow of one video's frames: raw float16 flow and the 8-bit flow images."""
-from irpipe.flow.store import flow_for_store, flow_options
+"""TV-L1 flow of a shard of videos with one backend: raw float16 flow and the 8-bit flow images."""
+from pathlib import Path
+
+from irpipe.flow.store import flow_for_stores, flow_options
 from irpipe.flow.tvl1 import set_cpu_threads
 from irpipe.workflow import run_script
+from irpipe.workflow_logic import stores_in
 
 
 def main(smk, run):
     set_cpu_threads(smk.threads, smk.config["flow"]["backend"])
-    stats = flow_for_store(smk.input.frames, smk.output[0], **flow_options(smk.config, smk.wildcards.dataset))
-    run.log_metrics(stats)
+    out_dir = Path(smk.output[0])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [(src, out_dir / src.name) for src in stores_in([smk.input.frames]).values()]
+    stats = flow_for_stores(jobs, **flow_options(smk.config, smk.wildcards.dataset))
+    pairs = sum(s["n_pairs"] for s in stats)
+    seconds = sum(s["seconds"] for s in stats)
+    run.log_metrics({"videos": len(stats), "n_pairs": pairs, "seconds": seconds,
+                     "pairs_per_s": pairs / seconds if seconds > 0 else 0.0})
 
 
 run_script(snakemake, main, section="flow", per_video=True)

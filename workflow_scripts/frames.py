@@ -1,20 +1,21 @@
-"""Decode one video to grey frames and store them with the resized copies later stages read."""
-from irpipe.data.frames import extract_frames
+"""Decode a shard of videos to grey frames: one store per video, with the resized copies later stages read."""
+from pathlib import Path
+
+from irpipe.data.frames import extract_frames_shard
 from irpipe.workflow import run_script
 
 
 def main(smk, run):
-    cfg = smk.config
+    cfg, dataset = smk.config, smk.wildcards.dataset
     fcfg = cfg["frames"]
-    dataset = smk.wildcards.dataset
     names = fcfg[f"{dataset}_sizes"]
     missing = [n for n in names if n not in fcfg["resize"]]
     if missing:
         raise ValueError(f"frames.{dataset}_sizes names {missing}, which frames.resize does not define")
-    stats = extract_frames(smk.input.video, smk.output[0], smk.wildcards.video,
-                           {n: fcfg["resize"][n] for n in names}, keep_original=fcfg["keep_original"],
-                           compression=fcfg["compression"], level=fcfg["compression_level"],
-                           min_frames=cfg["dataset"][dataset]["min_frames"])
+    stats = extract_frames_shard(list(zip(smk.params.videos, smk.input.videos)), Path(smk.output[0]),
+                                 {n: fcfg["resize"][n] for n in names}, keep_original=fcfg["keep_original"],
+                                 compression=fcfg["compression"], level=fcfg["compression_level"],
+                                 min_frames=cfg["dataset"][dataset]["min_frames"])
     run.log_metrics(stats)
 
 

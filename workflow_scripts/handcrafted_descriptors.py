@@ -1,17 +1,23 @@
-"""One video's D-SIFT, O-SIFT or IDT descriptors (kind from the wildcard)."""
-from irpipe.features.descriptors import extract_video
+"""D-SIFT, O-SIFT or IDT descriptors (kind from the wildcard) of a shard of videos, one store per video."""
+from pathlib import Path
+
+from irpipe.features.descriptors import extract_videos
 from irpipe.workflow import run_script
+from irpipe.workflow_logic import stores_in
 
 
 def main(smk, run):
     from threadpoolctl import threadpool_limits
 
+    frames = stores_in([smk.input.frames])
     with threadpool_limits(smk.threads):
-        stats = extract_video(smk.wildcards.kind, smk.input.frames, smk.output[0], smk.config["handcrafted"],
-                              policy=smk.config["on_bad_input"], video_id=smk.wildcards.video)
-    run.log_metrics({k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
-    if stats["bad_input"]:
-        run.set_tag("irpipe.bad_input", stats["bad_input"])
+        stats = extract_videos(smk.wildcards.kind, frames, Path(smk.output[0]), smk.config["handcrafted"],
+                               policy=smk.config["on_bad_input"])
+    run.log_metrics({"videos": len(stats), "n_descriptors": sum(s["n_descriptors"] for s in stats),
+                     "seconds": sum(s["seconds"] for s in stats)})
+    bad = [f"{s['video_id']}: {s['bad_input']}" for s in stats if s["bad_input"]]
+    if bad:
+        run.set_tag("irpipe.bad_input", "; ".join(bad))
 
 
 run_script(snakemake, main, section="handcrafted", per_video=True)

@@ -1,7 +1,6 @@
 """Report pages: the bad-inputs table, the run summary, HTML views of other stages' tables,
 and copies of other stages' figures (rules bad_inputs_table, report_summary,
-report_table_view, report_figure)."""
-import glob
+report_table_view, report_figure), and the job-resources page (rule benchmarks_table)."""
 import shutil
 
 from irpipe.workflow import run_script
@@ -15,12 +14,17 @@ def main(smk, run):
     from irpipe.report import provenance
 
     if smk.rule == "bad_inputs_table":
-        paths = sorted(glob.glob(smk.params.pattern))
+        paths = list(smk.input.tables)
         df = read_bad_inputs(paths)
         write_csv(smk.output.csv, df)
         provenance.bad_inputs_html(df, smk.output.html)
         run.log_metrics({"n_bad_inputs": len(df)})
         print(f"{len(df)} bad input(s) recorded in {len(paths)} table(s)")
+    elif smk.rule == "benchmarks_table":
+        from irpipe.report.benchmarks import write_benchmark_table
+
+        table = write_benchmark_table(smk.input.records, smk.output.csv, smk.output.html)
+        run.log_metrics({"jobs": int(table["jobs"].sum()), "job_seconds": float(table["total_s"].sum())})
     elif smk.rule == "report_summary":
         from irpipe.fusion.pipeline import read_scores
 

@@ -29,3 +29,18 @@ def extract_frames(video_path: str | Path, out_path: str | Path, video_id: str,
     log.info("%s: %d frames %dx%d at %.3g fps -> %s", video_id, info.n_frames, info.width, info.height,
              info.fps, out_path)
     return {"n_frames": info.n_frames, "fps": info.fps, "height": info.height, "width": info.width}
+
+
+def extract_frames_shard(videos: Sequence[tuple[str, str | Path]], out_dir: str | Path,
+                         sizes: Mapping[str, Sequence[int]], **kwargs) -> dict:
+    """:func:`extract_frames` for each (video id, source path) of a shard, one process for all:
+    ``out_dir/<video id>.h5`` per video. Returns totals over the shard."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total = {"videos": 0, "n_frames": 0}
+    for i, (video_id, source) in enumerate(videos, 1):
+        st = extract_frames(source, out_dir / f"{video_id}.h5", video_id, sizes, **kwargs)
+        total["videos"] += 1
+        total["n_frames"] += int(st["n_frames"])
+        log.info("[%d/%d] %s done", i, len(videos), video_id)
+    return total

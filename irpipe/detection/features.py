@@ -77,7 +77,8 @@ def extract(model: InceptionI3d, x: torch.Tensor, chunk_snippets: int = 32) -> t
     return torch.cat(outs, -1)[0]
 
 
-def extract_dataset(videos: Iterable[str], frames_dir: str | os.PathLike, flow_dir: str | os.PathLike,
+def extract_dataset(videos: Iterable[str], frame_stores: Mapping[str, str | os.PathLike],
+                    flow_stores: Mapping[str, str | os.PathLike],
                     out_path: str | os.PathLike, cfg: Mapping, seed: int, frame_size: str, bound: float,
                     policy: str = "error", dataset: str = "detection", bad: list[BadInput] | None = None) -> dict:
     """Extract IR and TV-L1 flow I3D features of every video into one HDF5 cache."""
@@ -89,7 +90,7 @@ def extract_dataset(videos: Iterable[str], frames_dir: str | os.PathLike, flow_d
     n = 0
     with atomic_path(out_path, suffix=".tmp.h5") as tmp, h5py.File(tmp, "w") as h5:
         for vid in tqdm(list(videos), desc=f"I3D features ({dataset})", mininterval=5):
-            fpath, wpath = Path(frames_dir) / f"{vid}.h5", Path(flow_dir) / f"{vid}.h5"
+            fpath, wpath = Path(frame_stores[vid]), Path(flow_stores[vid])
             try:
                 frames = stores.read_frames(fpath, frame_size)
                 if frames.shape[0] < SNIPPET:

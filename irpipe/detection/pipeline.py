@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -12,7 +13,7 @@ import pandas as pd
 
 from ..errors import BadInput, bad_inputs_frame
 from ..eval.detection import evaluate, write_thumos_detections, write_thumos_gt
-from ..io import write_csv, write_json, write_npz, write_text
+from ..io import atomic_path, write_csv, write_json, write_npz, write_text
 from ..train.checkpoint import load_checkpoint
 from .data import class_mean_durations, snippet_targets, validate_videos
 from .features import read_feature_attrs, read_features
@@ -56,8 +57,10 @@ def make_clips(items, feats, n_classes, subset, with_targets=True) -> list[Clip]
 def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mapping, out_dir, run=None) -> dict:
     """Train (or fuse) one variant, score the test videos, post-process and evaluate.
 
-    ``paths``: manifest, annotations, ambiguous (optional), classes, features, frames_dir, flow_dir,
-    and for 'late' ir_scores / flow_scores, for 'sca_fen' init (the sca_tvl1 checkpoint)."""
+    ``paths``: manifest, annotations, ambiguous (optional), classes, features, frames and flow
+    (video id -> store, for 'sca_fen'), for 'late' ir_scores / flow_scores, for 'sca_fen' init (the
+    sca_tvl1 model); ``model`` (trained variants) where the final model is written and ``bad``
+    where the bad-input table goes. Training resumes from ``out_dir/checkpoint.pt``."""
     t0 = time.time()
     out_dir = Path(out_dir)
     classes = read_classes(paths["classes"])
@@ -79,17 +82,20 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
         seed_v = seed + SEED_OFFSET
         if variant == "sca_fen":
             init = load_checkpoint(paths["init"])["model"] if paths.get("init") else None
-            scores, finfo = train_fen_variant(train, test, len(classes), cfg, seed_v, paths["frames_dir"],
-                                              paths["flow_dir"], cfg["frame_size"], paths["bound"], init,
-                                              ckpt_path=out_dir / "model.pt", log_fn=log_fn)
+            scores, finfo = train_fen_variant(train, test, len(classes), cfg, seed_v, paths["frames"],
+                                              paths["flow"], cfg["frame_size"], paths["bound"], init,
+                                              ckpt_path=out_dir / "checkpoint.pt", log_fn=log_fn)
             info.update(finfo)
         else:
             model, stats = train_variant(VARIANTS[variant], train, len(classes), cfg, seed_v,
-                                         ckpt_path=out_dir / "model.pt", log_fn=log_fn)
+                                         ckpt_path=out_dir / "checkpoint.pt", log_fn=log_fn)
             scores = predict(model, list(train) + list(test), stats)  # train scores calibrate thresholds
             info["parameters"] = int(sum(p.numel() for p in model.parameters()))
             if hasattr(model.attn, "last_w"):
                 info["sca_w_last"] = float(model.attn.last_w.mean())
+        if paths.get("model"):  # the finished model, as the next variant (sca_fen) loads it
+            with atomic_path(paths["model"], suffix=".tmp.pt") as tmp:
+                shutil.copyfile(out_dir / "checkpoint.pt", tmp)
     write_npz(out_dir / "scores.npz", **scores)  # every video: train and test
     train_items = {v: it for v, it in items.items() if it.subset == cfg["train_subset"] and v in scores}
     thresholds = resolve_thresholds(scores, train_items, ann, classes, cfg)
@@ -108,7 +114,7 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
     if run is not None:
         run.log_metrics({f"map_{t:.1f}": float(m) for t, m in zip(res.thresholds, res.map)})
         run.log_metrics({"wall_s": info["wall_s"], "n_detections": len(det)})
-    write_csv(out_dir / "bad_inputs.csv", bad_inputs_frame(bad))
+    write_csv(paths.get("bad") or out_dir / "bad_inputs.csv", bad_inputs_frame(bad))
     return info
 
 

@@ -166,7 +166,8 @@ def fen_flow_features(fen: FlowEstimationNet, flow_i3d, pairs: torch.Tensor, siz
 
 
 def train_fen_variant(train: Sequence[Clip], test: Sequence[Clip], n_classes: int, cfg: Mapping, seed: int,
-                      frames_dir, flow_dir, frame_size: str, bound: float, init_state: dict | None,
+                      frame_stores: Mapping[str, str | os.PathLike], flow_stores: Mapping[str, str | os.PathLike],
+                      frame_size: str, bound: float, init_state: dict | None,
                       ckpt_path=None, log_fn: LogFn | None = None) -> tuple[dict, dict]:
     """Joint FEN + SCA + head training; returns (scores of the train and test videos, info)."""
     fcfg, icfg = cfg["fen"], cfg["i3d"]
@@ -179,7 +180,7 @@ def train_fen_variant(train: Sequence[Clip], test: Sequence[Clip], n_classes: in
         model.load_state_dict(init_state)
     fen = FlowEstimationNet(6, 2, width=float(fcfg["width"]))
     flow_i3d, flow_init = build_extractor("flow", icfg, seed)  # same frozen extractor as the cache
-    data = {c.video_id: _video_tensors(Path(frames_dir) / f"{c.video_id}.h5", Path(flow_dir) / f"{c.video_id}.h5",
+    data = {c.video_id: _video_tensors(frame_stores[c.video_id], flow_stores[c.video_id],
                                        frame_size, bound, factor) for c in list(train) + list(test)}
     t0 = time.time()
     # 1) FEN warm-up on the L1 term alone (cheap: FEN only, at 1/4 resolution)

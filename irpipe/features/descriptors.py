@@ -20,6 +20,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
@@ -121,3 +122,16 @@ def extract_video(kind: str, frames_path: str | os.PathLike, out_path: str | os.
     log.info("%s %s: %d descriptors in %.2fs %s", kind, video_id, attrs["n_descriptors"], attrs["seconds"],
              reason and f"(skipped: {reason})")
     return attrs
+
+
+def extract_videos(kind: str, frames: Mapping[str, str | os.PathLike], out_dir: str | os.PathLike, cfg: dict,
+                   policy: str = "error") -> list[dict]:
+    """:func:`extract_video` for each video of a shard (``frames``: video id -> frame store), in one
+    process: ``out_dir/<video id>.h5`` per video. Returns each video's stats."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stats = []
+    for i, (video_id, path) in enumerate(sorted(frames.items()), 1):
+        stats.append(extract_video(kind, path, out_dir / f"{video_id}.h5", cfg, policy=policy, video_id=video_id))
+        log.info("[%d/%d] %s %s done", i, len(frames), kind, video_id)
+    return stats

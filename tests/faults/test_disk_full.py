@@ -118,7 +118,8 @@ def test_frames_job_on_full_disk_fails_clearly(prepared, tmp_path, how):
         pytest.skip("cannot mount a tmpfs here (needs root)")
     wd = W.copy_workdir(root / "base", tmp_path / "wd")
     video = sorted(W.expected_frames(wd))[0]
-    target = f"results/frames/recognition/{video}.h5"
+    target = W.shard_dir(wd, "frames", "recognition", video, cfg)
+    written = f"{target}/{video}.h5"
     frames_dir = wd / "results" / "frames" / "recognition"
     env = W.env()
     with contextlib.ExitStack() as stack:
@@ -136,7 +137,7 @@ def test_frames_job_on_full_disk_fails_clearly(prepared, tmp_path, how):
         text = proc.stdout + proc.stderr
         assert proc.returncode != 0
         # One clear line: the rule, the file and the reason.
-        assert f"could not write {target}: No space left on device" in text, text[-3000:]
+        assert f"could not write {written}: No space left on device" in text, text[-3000:]
         assert "[irpipe] frames:" in text
         assert "Segmentation fault" not in text and "core dumped" not in text
         assert _leftovers(frames_dir) == [], "a partial or temporary file was left behind"

@@ -183,9 +183,28 @@ def h5_content(path: Path) -> dict:
 
 
 def stores(workdir: Path, kind: str) -> dict[str, Path]:
-    """``{dataset/video_id: path}`` of the frames or flow stores under ``workdir``."""
+    """``{dataset/video_id: path}`` of the frames or flow stores under ``workdir``, whatever shard
+    folder holds them (runs with other ``sharding`` settings compare video by video)."""
     root = workdir / "results" / kind
-    return {str(p.relative_to(root).with_suffix("")): p for p in sorted(root.rglob("*.h5"))}
+    return {f"{p.relative_to(root).parts[0]}/{p.stem}": p for p in sorted(root.rglob("*.h5"))}
+
+
+def store_path(workdir: Path, kind: str, dataset: str, video: str) -> Path:
+    """The one store of ``video`` under ``results/<kind>/<dataset>/<shard>/``."""
+    found = sorted((workdir / "results" / kind / dataset).glob(f"*/{video}.h5"))
+    assert len(found) == 1, f"{kind}/{dataset}/{video}: {found}"
+    return found[0]
+
+
+def shard_dir(workdir: Path, kind: str, dataset: str, video: str, config: dict | None = None) -> str:
+    """The shard folder (relative to ``workdir``) that will hold ``video``'s store."""
+    from irpipe.config import validate_config
+    from irpipe.workflow_logic import make_shards
+
+    cfg = validate_config(dict(config or {}))
+    shards = make_shards(expected_frames(workdir, dataset), cfg["sharding"]["videos_per_job"][dataset])
+    name = next(s for s, vs in shards.items() if video in vs)
+    return f"results/{kind}/{dataset}/{name}"
 
 
 def csv_equal(a: Path, b: Path, drop: Iterable[str] = ("path",)) -> None:

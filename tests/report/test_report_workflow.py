@@ -22,7 +22,6 @@ validate_config(config)
 config["c3d"] = {{"alpha_sweep": [0.0, 0.02, 0.1], "sweep_stream": "flow", "sweep_split": 0, "knn_k": 3}}
 config.setdefault("handcrafted", {{"enabled": True}})
 include: "{repo}/rules/common.smk"
-include: "{repo}/rules/stage_functions.smk"
 ALL_TARGETS += ["results/tables/table1.csv", "results/figures/other_stage.png"]
 report: "{repo}/report/workflow.rst"
 include: "{repo}/rules/fusion.smk"

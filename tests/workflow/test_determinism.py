@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.faults import workflow_helpers as W
-from tests.workflow.conftest import snakemake
+from tests.workflow.conftest import TINY, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -40,11 +40,20 @@ def _compare(a: Path, b: Path) -> tuple[int, int]:
     return len(ta), n_stores
 
 
-def test_two_runs_give_identical_tables(tiny_run, tmp_path):
-    """The tiny preset's whole DAG, twice: every paper table, data table and store identical."""
+def test_two_runs_give_identical_tables_with_or_without_batching(tiny_run, tmp_path):
+    """The tiny preset's whole DAG, twice: every paper table, data table and store identical.
+
+    The first run (the tiny preset) batches the recognition clips' per-video stages (several videos
+    per job); the second runs one job per video: batching changes where the work runs, not what
+    it computes."""
     first, _ = tiny_run
     second = tmp_path / "second"
-    snakemake(second)
+    overlay = tmp_path / "per_video.yaml"
+    overlay.write_text("sharding: {videos_per_job: {recognition: 1, detection: 1}}\n")
+    snakemake(second, configfiles=(TINY, overlay))
+    batched = {p.parent.name for p in (first / "results/frames/recognition").glob("*/*.h5")}
+    per_video = {p.parent.name for p in (second / "results/frames/recognition").glob("*/*.h5")}
+    assert len(batched) < len(per_video) == 12, (batched, per_video)
     n_tables, n_stores = _compare(first, second)
     print(f"{n_tables} tables and {n_stores} stores identical")
     assert n_tables >= 15 and n_stores >= 30

@@ -19,6 +19,7 @@ import pytest
 from irpipe.data.stores import read_flow, read_flow_images
 from irpipe.detection.features import read_features
 from irpipe.flow.images import flow_agreement, images_within_one_level
+from tests.faults import workflow_helpers as W
 from tests.workflow.conftest import TINY, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
@@ -30,17 +31,17 @@ FLOW_DEPENDENT = ["table2.csv", "table3.csv", "infdet_table3.csv", "infdet_table
 def test_torch_backend_in_shards_against_opencv_downstream(tiny_run, tmp_path):
     ref, _ = tiny_run
     overlay = tmp_path / "torch_flow.yaml"
-    overlay.write_text("flow: {backend: torch, device: cpu, batch_size: 8, videos_per_job: 8}\n")
+    overlay.write_text("flow: {backend: torch, device: cpu, batch_size: 8}\n"
+                       "sharding: {videos_per_job: {recognition: 8, detection: 8}}\n")
     wd = tmp_path / "torch"
     out = snakemake(wd, configfiles=(TINY, overlay))
-    assert "flow_shard" in out.stdout + out.stderr  # shard jobs ran, not one job per video
+    assert "results/flow/detection/shard000of001" in out.stdout + out.stderr  # one job for all 3 videos
 
-    stores = sorted((ref / "results" / "flow").glob("*/*.h5"))
-    assert len(stores) >= 10
+    stores, batched = W.stores(ref, "flow"), W.stores(wd, "flow")
+    assert len(stores) >= 10 and sorted(stores) == sorted(batched)
     epe, within20, within_cfg = [], [], []
-    for p in stores:
-        q = wd / p.relative_to(ref)
-        assert q.is_file() and not q.is_symlink(), q
+    for key, p in stores.items():
+        q = batched[key]
         a, b = read_flow(p).astype(np.float32), read_flow(q).astype(np.float32)
         assert a.shape == b.shape, p.name
         at20 = flow_agreement(b, a, 20.0)

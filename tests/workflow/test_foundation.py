@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from irpipe.data.stores import read_attrs, read_flow_images, read_frames, verify_store
+from tests.faults import workflow_helpers as W
 from tests.workflow.conftest import snakemake
 
 pytestmark = pytest.mark.workflow
@@ -16,10 +17,10 @@ def test_every_video_has_frames_and_flow(tiny_run):
         assert sorted(summary["video_id"]) == sorted(m["video_id"])
         for vid, n in zip(m["video_id"], m["n_frames"]):
             name = "c3d" if dataset == "recognition" else "i3d"
-            frames_h5 = wd / f"results/frames/{dataset}/{vid}.h5"
+            frames_h5 = W.store_path(wd, "frames", dataset, vid)
             verify_store(frames_h5, {"frames": n, f"frames_{name}": n})
             assert read_frames(frames_h5, size=name).shape == (n,) + size
-            assert read_flow_images(wd / f"results/flow/{dataset}/{vid}.h5").shape == (n - 1,) + size + (3,)
+            assert read_flow_images(W.store_path(wd, "flow", dataset, vid)).shape == (n - 1,) + size + (3,)
             assert read_attrs(frames_h5)["decoder"].startswith("opencv")
     assert len(pd.read_csv(wd / "results/data/recognition/manifest.csv")) == 12   # 4 classes x 3
     splits = pd.read_csv(wd / "results/data/recognition/splits.csv")

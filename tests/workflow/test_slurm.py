@@ -129,9 +129,9 @@ def test_small_dag_runs_as_slurm_jobs(local_slurm, tmp_path):
     ref, config = W.reference_run()  # local run: manifest, frames, flow, summary of 4 videos
     wd = W.copy_workdir(ref, tmp_path / "wd")
     videos = sorted(W.expected_frames(ref))[:2]
-    for v in videos:  # these two go through SLURM again
-        (wd / f"results/frames/recognition/{v}.h5").unlink()
-        (wd / f"results/flow/recognition/{v}.h5").unlink()
+    for v in videos:  # the shards of these two go through SLURM again
+        for kind in ("frames", "flow"):
+            shutil.rmtree(wd / W.shard_dir(wd, kind, "recognition", v, config), ignore_errors=True)
     (wd / "results/data/recognition/flow_summary.csv").unlink()
 
     profile = _test_profile(tmp_path / "profile")

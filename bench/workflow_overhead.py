@@ -1,0 +1,165 @@
+"""Workflow overhead at dataset scale: the per-video stages with and without batching.
+
+A synthetic recognition set of ``--videos-per-class`` x 12 clips is generated and its manifest
+built once; then, from copies of that folder, the per-video stages (frames, TV-L1 flow and the
+hand-crafted descriptors D-SIFT, O-SIFT, IDT) run under Snakemake with one job per video and with
+``sharding.videos_per_job.recognition = --per-job``. For each run it reports the wall time, the
+number of jobs, the CPU time of the whole process tree, the sum of the job bodies (the time
+inside each job's tracked run: the MLflow child runs' start to end) and the share of the
+machine (cores x wall) spent outside job bodies: process starts, imports, the script preamble
+and the scheduler. Job bodies are wall times: run it on a quiet machine.
+
+    python bench/workflow_overhead.py --videos-per-class 34 --per-job 16 --cores 2
+
+Writes bench/results/workflow_overhead.{md,json}. Data: SYNTHETIC.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from irpipe.io import write_json, write_text  # noqa: E402
+
+PER_VIDEO_RULES = ("frames", "flow", "handcrafted_descriptors")
+
+
+def overlay(videos_per_class: int, n_frames: int, height: int, width: int, per_job: int) -> dict:
+    return {
+        "dataset": {"detection": {"enabled": False}},
+        "synthetic": {"recognition": {"videos_per_class": videos_per_class, "n_frames": n_frames,
+                                      "height": height, "width": width}},
+        "splits": {"n_splits": 1, "train_per_class": 2, "test_per_class": 1},
+        "frames": {"resize": {"c3d": [height, width]}},
+        "sharding": {"videos_per_job": {"recognition": per_job, "detection": 1}},
+        "handcrafted": {"n_frames": 8},
+    }
+
+
+def snakemake(wd: Path, config: Path, cores: int, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(wd),
+           "--cores", str(cores), *args, "--configfile", str(config)]  # --configfile takes many: last
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise SystemExit(f"snakemake failed in {wd}:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+    return out
+
+
+def per_video_targets(wd: Path, config: Path) -> list[str]:
+    """The flow summary (every frames and flow shard) and every descriptor shard of each kind."""
+    import pandas as pd
+
+    from irpipe.workflow_logic import FEATURE_KINDS, descriptors_dir, make_shards
+
+    per_job = yaml.safe_load(config.read_text())["sharding"]["videos_per_job"]["recognition"]
+    videos = pd.read_csv(wd / "results/data/recognition/manifest.csv", dtype={"video_id": str})["video_id"]
+    shards = make_shards(videos, per_job)
+    return ["results/data/recognition/flow_summary.csv"] + [descriptors_dir(k, s) for k in FEATURE_KINDS
+                                                            for s in shards]
+
+
+def job_bodies(wd: Path) -> dict[str, list[float]]:
+    """rule -> seconds of each tracked job run (MLflow child runs of this folder's store)."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{wd}/results/mlflow.db")
+    exp = client.get_experiment_by_name("irpipe")
+    out: dict[str, list[float]] = {}
+    for r in client.search_runs([exp.experiment_id], max_results=50000):
+        rule = r.data.tags.get("irpipe.rule")
+        if r.data.tags.get("irpipe.kind") == "job" and rule and r.info.end_time:
+            out.setdefault(rule, []).append((r.info.end_time - r.info.start_time) / 1000.0)
+    return out
+
+
+def timed_run(base: Path, wd: Path, config: Path, cores: int) -> dict:
+    shutil.copytree(base, wd, symlinks=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    snakemake(wd, config, cores, *per_video_targets(wd, config))
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    bodies = job_bodies(wd)
+    per_video = {r: bodies.get(r, []) for r in PER_VIDEO_RULES}
+    body_s = sum(sum(v) for v in per_video.values())
+    jobs = sum(len(v) for v in per_video.values())
+    return {"wall_s": wall, "cpu_s": cpu, "jobs": jobs, "job_body_s": body_s,
+            "jobs_per_rule": {r: len(v) for r, v in per_video.items()},
+            "body_s_per_rule": {r: round(sum(v), 2) for r, v in per_video.items()},
+            "outside_share_of_machine": 1.0 - body_s / (cores * wall)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--videos-per-class", type=int, default=34, help="x 12 classes (34: 408 videos)")
+    ap.add_argument("--n-frames", type=int, default=24)
+    ap.add_argument("--height", type=int, default=48)
+    ap.add_argument("--width", type=int, default=64)
+    ap.add_argument("--per-job", type=int, default=16, help="videos per job of the batched run")
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "workflow_overhead"))
+    args = ap.parse_args(argv)
+
+    root = Path(tempfile.mkdtemp(prefix="irpipe-overhead-"))
+    try:
+        configs = {}
+        for name, per_job in (("per_video", 1), ("batched", args.per_job)):
+            configs[name] = root / f"{name}.yaml"
+            configs[name].write_text(yaml.safe_dump(overlay(args.videos_per_class, args.n_frames, args.height,
+                                                            args.width, per_job)))
+        base = root / "base"
+        print(f"generating {12 * args.videos_per_class} synthetic clips and their manifest ...", flush=True)
+        t0 = time.perf_counter()
+        snakemake(base, configs["per_video"], args.cores, "results/data/recognition/splits.csv")
+        print(f"  {time.perf_counter() - t0:.0f} s", flush=True)
+        rows = {}
+        for name in ("batched", "per_video"):
+            print(f"{name}: frames, flow and descriptors ...", flush=True)
+            rows[name] = timed_run(base, root / name, configs[name], args.cores)
+            r = rows[name]
+            print(f"  {r['jobs']} jobs, wall {r['wall_s']:.0f} s, CPU {r['cpu_s']:.0f} s, job bodies "
+                  f"{r['job_body_s']:.0f} s, outside job bodies {100 * r['outside_share_of_machine']:.1f} % of "
+                  f"{args.cores} cores x wall", flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    cpu_name = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
+                    platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    result = {"machine": f"{cpu_name}, {os.cpu_count()} cores", "cores": args.cores,
+              "videos": 12 * args.videos_per_class, "n_frames": args.n_frames,
+              "size": f"{args.height}x{args.width}", "per_job": args.per_job, "data": "SYNTHETIC", "rows": rows,
+              "wall_ratio": rows["per_video"]["wall_s"] / rows["batched"]["wall_s"],
+              "load_avg_1min_end": os.getloadavg()[0]}
+    out = Path(args.out)
+    write_json(out.with_suffix(".json"), result)
+    lines = [f"# Workflow overhead: per-video stages with and without batching (SYNTHETIC data)", "",
+             f"{result['videos']} clips of {args.n_frames} frames at {result['size']}; stages frames, TV-L1 flow "
+             f"(OpenCV), D-SIFT, O-SIFT, IDT; `snakemake --cores {args.cores}` on {result['machine']}; one run "
+             f"each, same machine, same session; 1-min load average at the end {result['load_avg_1min_end']:.1f}.",
+             "", "| run | jobs | wall s | CPU s (process tree) | job bodies s | share of cores x wall outside job bodies |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, r in rows.items():
+        label = "one job per video" if name == "per_video" else f"{args.per_job} videos per job"
+        lines.append(f"| {label} | {r['jobs']} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | {r['job_body_s']:.0f} | "
+                     f"{100 * r['outside_share_of_machine']:.1f} % |")
+    lines += ["", f"Wall-time ratio (per video / batched): {result['wall_ratio']:.2f}x."]
+    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

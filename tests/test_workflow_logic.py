@@ -1,0 +1,177 @@
+"""The workflow's logic without Snakemake: shards, store lookup, input functions, target lists."""
+from __future__ import annotations
+
+import collections
+import zlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from irpipe.config import validate_config
+from irpipe.workflow_logic import (DETECTION_TRAINED_VARIANTS, DETECTION_VARIANTS, FEATURE_KINDS, WorkflowLogic,
+                                   alpha_label, make_shards, n_shards, report_view, select_stores, shard_of,
+                                   stores_in)
+
+
+class FakeCheckpoints:
+    """Stands in for Snakemake's ``checkpoints``: ``manifest_<dataset>.get().output.manifest``."""
+
+    def __init__(self, manifests: dict[str, Path]):
+        for dataset, path in manifests.items():
+            job = SimpleNamespace(output=SimpleNamespace(manifest=str(path)))
+            setattr(self, f"manifest_{dataset}", SimpleNamespace(get=lambda job=job: job))
+
+
+def _logic(tmp_path, n_rec=20, n_det=3, per_job=(4, 1), config=None):
+    rec = pd.DataFrame({"video_id": [f"v{i:02d}" for i in range(n_rec)], "path": [f"/data/v{i:02d}.avi" for i in range(n_rec)],
+                        "label": "a", "subset": ""})
+    det = pd.DataFrame({"video_id": [f"d{i}" for i in range(n_det)], "path": [f"/data/d{i}.avi" for i in range(n_det)],
+                        "label": "", "subset": ["train", "test", "test"][:n_det]})
+    rec.to_csv(tmp_path / "rec.csv", index=False)
+    det.to_csv(tmp_path / "det.csv", index=False)
+    cfg = validate_config({"sharding": {"videos_per_job": {"recognition": per_job[0], "detection": per_job[1]}},
+                           **(config or {})})
+    return WorkflowLogic(cfg, FakeCheckpoints({"recognition": tmp_path / "rec.csv", "detection": tmp_path / "det.csv"}))
+
+
+def test_shards_partition_the_videos_and_are_named_by_a_stable_hash():
+    videos = [f"clip_{i}" for i in range(37)]
+    shards = make_shards(reversed(videos), 8)
+    assert len(shards) <= n_shards(37, 8) == 5
+    members = [v for vs in shards.values() for v in vs]
+    assert sorted(members) == sorted(videos) and len(members) == len(set(members))
+    for name, vs in shards.items():
+        assert vs == sorted(vs)
+        for v in vs:  # the known answer: crc32 of the id modulo the shard count
+            assert name == f"shard{zlib.crc32(v.encode()) % 5:03d}of005" == shard_of(v, 37, 8)
+
+
+def test_one_video_per_job_names_the_shard_after_the_video():
+    assert make_shards(["b", "a"], 1) == {"a": ["a"], "b": ["b"]}
+
+
+def test_adding_a_video_changes_only_its_own_shard_while_the_count_holds():
+    videos = [f"v{i:03d}" for i in range(30)]  # 30 / 8 -> 4 shards; 31 videos -> still 4
+    before, after = make_shards(videos, 8), make_shards(videos + ["new_video"], 8)
+    changed = [s for s in after if after[s] != before.get(s)]
+    assert changed == [shard_of("new_video", 31, 8)]
+
+
+def test_shard_sizes_are_near_the_setting_on_a_large_dataset():
+    sizes = [len(v) for v in make_shards([f"video_{i:04d}" for i in range(400)], 8).values()]
+    assert len(sizes) == 50 and sum(sizes) == 400
+    assert max(sizes) <= 20  # a hash spreads 400 ids over 50 shards without pathological piles
+
+
+def test_stores_in_reads_files_and_shard_folders(tmp_path):
+    (tmp_path / "s1").mkdir()
+    for name in ("s1/a.h5", "s1/b.h5", "c.h5"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "s1/.snakemake_timestamp").write_bytes(b"")
+    found = stores_in([tmp_path / "s1", tmp_path / "c.h5"])
+    assert found == {"a": tmp_path / "s1/a.h5", "b": tmp_path / "s1/b.h5", "c": tmp_path / "c.h5"}
+    assert list(select_stores([tmp_path / "s1"], ["b"])) == ["b"]
+    with pytest.raises(FileNotFoundError, match="1 video.*zz"):
+        select_stores([tmp_path / "s1"], ["a", "zz"])
+    (tmp_path / "s2").mkdir()
+    (tmp_path / "s2/a.h5").write_bytes(b"")
+    with pytest.raises(ValueError, match="stored twice"):
+        stores_in([tmp_path / "s1", tmp_path / "s2"])
+
+
+def test_video_ids_with_dots_keep_their_name(tmp_path):
+    (tmp_path / "v.1.2.h5").write_bytes(b"")
+    assert list(stores_in([tmp_path])) == ["v.1.2"]
+
+
+def test_per_video_stage_input_functions(tmp_path):
+    w = _logic(tmp_path)
+    shards = w.shards("recognition")
+    shard, members = next(iter(shards.items()))
+    wc = SimpleNamespace(dataset="recognition", shard=shard)
+    assert w.shard_videos(wc) == members
+    assert w.shard_sources(wc) == [f"/data/{v}.avi" for v in members]
+    assert w.shard_frames(wc) == f"results/frames/recognition/{shard}"
+    assert w.all_flow("recognition") == [f"results/flow/recognition/{s}" for s in shards]
+    assert w.kind_descriptors(SimpleNamespace(kind="idt")) == [
+        f"results/handcrafted/descriptors/idt/{s}" for s in shards]
+    assert list(w.shards("detection")) == ["d0", "d1", "d2"]  # one video per job
+    with pytest.raises(ValueError, match="no shard 'nope'"):
+        w.shard_videos(SimpleNamespace(dataset="recognition", shard="nope"))
+
+
+def test_c3d_inputs_and_sweep_reuse(tmp_path):
+    w = _logic(tmp_path, config={"c3d": {"dcl": {"alpha": 0.02}, "alpha_sweep": [0, 0.005, 0.02]}})
+    assert w.c3d_stores(SimpleNamespace(stream="ir")) == w.all_frames("recognition")
+    assert w.c3d_stores(SimpleNamespace(stream="flow")) == w.all_flow("recognition")
+    assert w.c3d_alpha(SimpleNamespace(variant="nodcl")) == 0.0
+    assert w.c3d_alpha(SimpleNamespace(variant="dcl")) == 0.02
+    assert w.c3d_sweep_alphas() == ["0", "0.005", "0.02"]
+    reuse = w.c3d_reuse(SimpleNamespace(stream="flow", alpha="0.02", split="0"))
+    assert reuse == ["results/c3d/flow_dcl/split0/predictions.h5", "results/c3d/flow_dcl/split0/model.pt"]
+    assert w.c3d_reuse(SimpleNamespace(stream="ir", alpha="0", split="0"))[0].startswith("results/c3d/ir_nodcl/")
+    assert w.c3d_reuse(SimpleNamespace(stream="ir", alpha="0.005", split="0")) == []
+    assert w.c3d_reuse(SimpleNamespace(stream="ir", alpha="0", split="99")) == []  # not a main split
+    assert alpha_label(0.0) == "0" and alpha_label(0.1) == "0.1"
+
+
+def test_the_fen_variant_declares_the_sca_model_and_the_stores(tmp_path):
+    w = _logic(tmp_path)
+    fen = w.detection_variant_inputs(SimpleNamespace(variant="sca_fen"))
+    assert fen["init"] == "results/detection/variants/sca_tvl1/model.pt"
+    assert fen["frames"] == w.all_frames("detection") and fen["flow"] == w.all_flow("detection")
+    other = w.detection_variant_inputs(SimpleNamespace(variant="ir"))
+    assert "init" not in other and "frames" not in other
+    assert set(DETECTION_VARIANTS) == set(DETECTION_TRAINED_VARIANTS) | {"late"}
+    assert len(DETECTION_VARIANTS) == 10 and FEATURE_KINDS == ("dsift", "osift", "idt")
+
+
+def test_timelines_are_drawn_for_the_test_subset(tmp_path):
+    w = _logic(tmp_path)
+    assert w.detection_timeline_figures() == ["results/figures/detection/timeline_d1.png",
+                                              "results/figures/detection/timeline_d2.png"]
+
+
+def test_report_views_skip_the_reports_own_files_and_annotated_ones(tmp_path):
+    w = _logic(tmp_path)
+    w.targets += ["results/tables/table1.csv", "results/tables/table1.md", "results/figures/f.png",
+                  "results/figures/g.svg", "results/report/items.txt", "results/tables/bad_inputs.csv"]
+    w.report_annotated.add("results/figures/g.svg")
+    assert w.report_views() == ["results/report/tables/table1.html", "results/report/figures/f.png"]
+    assert "results/report/items.txt" not in w.report_upstream_targets()
+    assert report_view("results/data/recognition/splits.csv") is None
+
+
+def test_stage_switches_follow_the_config(tmp_path):
+    w = _logic(tmp_path, config={"handcrafted": {"enabled": False}})
+    assert not w.handcrafted_enabled and not w.fusion_concepts
+    assert "posteriors" not in w.fusion_split_inputs(SimpleNamespace(split="0"))
+    w2 = _logic(tmp_path)
+    assert w2.fusion_split_inputs(SimpleNamespace(split="1"))["posteriors"] == "results/handcrafted/split1/posteriors.h5"
+    assert w2.table2_predictions()[0] == "results/c3d/ir_dcl/split0/predictions.h5"
+    assert len(w2.table2_predictions()) == 2 * 2 * len(w2.splits)
+    assert collections.Counter(w2.figure6b_streams()) == {"ir": len(w2.splits), "flow": len(w2.splits)}
+
+
+def test_run_records_follow_the_enabled_stages(tmp_path):
+    w = _logic(tmp_path, n_rec=20, n_det=3, per_job=(4, 1),
+               config={"c3d": {"alpha_sweep": [0, 0.1]}, "splits": {"n_splits": 2}})
+    records = w.benchmark_records()
+    assert len(records) == len(set(records))
+    n_rec_shards = len(w.shards("recognition"))
+    assert sum(r.startswith("results/benchmarks/frames/recognition/") for r in records) == n_rec_shards
+    assert sum(r.startswith("results/benchmarks/handcrafted_descriptors/") for r in records) == 3 * n_rec_shards
+    assert sum(r.startswith("results/benchmarks/flow/detection/") for r in records) == 3
+    assert sum(r.startswith("results/benchmarks/c3d_train/") for r in records) == 2 * 2 * 2
+    assert "results/benchmarks/c3d_sweep/flow_alpha0.1_split0.tsv" in records
+    assert sum(r.startswith("results/benchmarks/detection_variant/") for r in records) == 10
+    bad = w.bad_input_tables()
+    assert "results/bad_inputs/detection_variant_sca_fen.csv" in bad
+    assert "results/bad_inputs/c3d_recognition_sweep_flow_alpha0_split0.csv" in bad
+    assert "results/bad_inputs/handcrafted_recognition.csv" in bad and "results/bad_inputs/splits_recognition.csv" in bad
+    assert len(bad) == len(set(bad))
+
+    off = _logic(tmp_path, config={"dataset": {"detection": {"enabled": False}}, "handcrafted": {"enabled": False}})
+    assert not any("detection" in r or "handcrafted" in r for r in off.benchmark_records() + off.bad_input_tables())
