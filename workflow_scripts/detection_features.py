@@ -3,6 +3,7 @@ from pathlib import Path
 
 import torch
 
+from irpipe.data.sizes import resolve_config
 from irpipe.detection.features import extract_dataset
 from irpipe.errors import bad_inputs_frame
 from irpipe.io import write_csv
@@ -11,7 +12,8 @@ from irpipe.workflow import run_script
 
 def main(smk, run):
     torch.set_num_threads(smk.threads)
-    cfg, dataset = smk.config["detection"], smk.wildcards.dataset
+    dataset = smk.wildcards.dataset
+    cfg = resolve_config(smk.config, dataset)["detection"]
     size = cfg["frame_size"] if dataset == "detection" else cfg["recognition_frame_size"]
     videos = [Path(p).stem for p in smk.input.frames]
     bad = []

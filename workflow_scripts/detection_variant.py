@@ -3,6 +3,7 @@ from pathlib import Path
 
 import torch
 
+from irpipe.data.sizes import resolve_config
 from irpipe.detection.pipeline import run_variant
 from irpipe.workflow import run_script
 
@@ -16,7 +17,7 @@ def main(smk, run):
     if "init" in paths:  # the SCA (TV-L1) checkpoint lies beside its summary
         paths["init"] = Path(paths["init"]).parent / "model.pt"
     paths["bound"] = smk.config["flow"]["bound"]
-    run_variant(smk.wildcards.variant, smk.config["detection"], smk.config["seed"], smk.config["on_bad_input"],
+    run_variant(smk.wildcards.variant, resolve_config(smk.config, "detection")["detection"], smk.config["seed"], smk.config["on_bad_input"],
                 paths, Path(smk.output.summary).parent, run)
     for key in ("evaluation", "thumos", "summary"):
         run.log_artifact(smk.output[key])

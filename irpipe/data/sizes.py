@@ -300,8 +300,10 @@ def plan_sizes(config: Mapping, dataset: str, heights: Sequence[int], widths: Se
     on which they run (recorded as reduced). A configured value that cannot run at the dataset's
     common frame size, or an ``auto`` that finds nothing, raises one ConfigError naming each key
     and a value that works."""
-    h0, w0 = common_frame_size(heights, widths)
     copies, keep_original = stored_copies(config, dataset)
+    if len(heights) == 0:      # nothing to size (every video skipped): no per-video job will ask
+        return {"dataset": dataset, "frame_size": None, "n_videos": 0, "copies": {}, "keys": {}}
+    h0, w0 = common_frame_size(heights, widths)
     fcfg = config["frames"]
     up, down = fcfg["interpolation_up"], fcfg["interpolation_down"]
     sizes: dict[str, tuple[int, int]] = {c.name: c.size_for(h0, w0) for c in copies}
