@@ -304,7 +304,8 @@ class WorkflowLogic:
 
     # --- detection
     def detection_features_inputs(self, wildcards) -> dict:
-        return {"frames": self.all_frames(wildcards.dataset), "flow": self.all_flow(wildcards.dataset)}
+        return {"frames": self.all_frames(wildcards.dataset), "flow": self.all_flow(wildcards.dataset),
+                "sizes": f"results/data/{wildcards.dataset}/sizes.json"}
 
     def detection_variant_inputs(self, wildcards) -> dict:
         base = {"tracking": TRACKING,
@@ -312,7 +313,8 @@ class WorkflowLogic:
                 "annotations": "results/data/detection/annotations.csv",
                 "ambiguous": "results/data/detection/ambiguous.csv",
                 "classes": "results/data/detection/classes.txt",
-                "features": "results/detection/features/detection.h5"}
+                "features": "results/detection/features/detection.h5",
+                "sizes": "results/data/detection/sizes.json"}
         if wildcards.variant == "sca_fen":
             # the FEN variant starts from the SCA (TV-L1) model and reads frames and TV-L1 flow
             base["init"] = detection_variant_file("sca_tvl1", "model.pt")

@@ -13,6 +13,7 @@ rule c3d_train:
         TRACKING,
         splits="results/data/recognition/splits.csv",
         stores=W.c3d_stores,
+        sizes="results/data/recognition/sizes.json",
     output:
         predictions="results/c3d/{stream}_{variant}/split{split}/predictions.h5",
         model="results/c3d/{stream}_{variant}/split{split}/model.pt",
@@ -39,6 +40,7 @@ rule c3d_sweep:
         TRACKING,
         splits="results/data/recognition/splits.csv",
         stores=W.c3d_stores,
+        sizes="results/data/recognition/sizes.json",
         reuse=W.c3d_reuse,
     output:
         predictions="results/c3d/sweep/{stream}_alpha{alpha}/split{split}/predictions.h5",

@@ -41,6 +41,7 @@ checkpoint manifest_recognition:
         W.synthetic_input("recognition"),
     output:
         manifest="results/data/recognition/manifest.csv",
+        sizes="results/data/recognition/sizes.json",
         bad="results/bad_inputs/manifest_recognition.csv",
     params:
         dataset="recognition",
@@ -64,6 +65,7 @@ checkpoint manifest_detection:
         annotations="results/data/detection/annotations.csv",
         ambiguous="results/data/detection/ambiguous.csv",
         classes="results/data/detection/classes.txt",
+        sizes="results/data/detection/sizes.json",
         bad="results/bad_inputs/manifest_detection.csv",
     params:
         dataset="detection",

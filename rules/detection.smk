@@ -60,6 +60,7 @@ rule detection_late_fusion:
         annotations="results/data/detection/annotations.csv",
         ambiguous="results/data/detection/ambiguous.csv",
         classes="results/data/detection/classes.txt",
+        sizes="results/data/detection/sizes.json",
         ir_scores="results/detection/variants/ir/scores.npz",
         flow_scores="results/detection/variants/flow/scores.npz",
     output:

@@ -11,6 +11,7 @@ rule flow:
     input:
         TRACKING,
         frames=W.shard_frames,
+        sizes="results/data/{dataset}/sizes.json",
     output:
         directory("results/flow/{dataset}/{shard}"),
     log:

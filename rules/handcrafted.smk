@@ -11,6 +11,7 @@ rule handcrafted_descriptors:
     input:
         TRACKING,
         frames=W.recognition_shard_frames,
+        sizes="results/data/recognition/sizes.json",
     output:
         directory("results/handcrafted/descriptors/{kind}/{shard}"),
     log:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from irpipe.data.sizes import resolve_config
 from irpipe.errors import bad_inputs_frame, handle_bad_input
 from irpipe.io import atomic_path, write_csv
 from irpipe.train.c3d_trainer import run_stream
@@ -26,7 +27,7 @@ def copy_outputs(smk, run):
 def main(smk, run):
     if "reuse" in smk.input.keys() and len(smk.input.reuse):
         return copy_outputs(smk, run)
-    cfg = smk.config
+    cfg = resolve_config(smk.config, "recognition")
     torch.set_num_threads(max(1, int(smk.threads)))
     stream, split = smk.wildcards.stream, int(smk.wildcards.split)
     run.log_params({"alpha": float(smk.params.alpha), "stream": stream, "split": split})

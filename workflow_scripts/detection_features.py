@@ -1,6 +1,7 @@
 """Frozen I3D features (IR + TV-L1 flow) of every video of one dataset, cached in HDF5."""
 import torch
 
+from irpipe.data.sizes import resolve_config
 from irpipe.detection.features import extract_dataset
 from irpipe.errors import bad_inputs_frame
 from irpipe.io import write_csv
@@ -10,7 +11,8 @@ from irpipe.workflow_logic import stores_in
 
 def main(smk, run):
     torch.set_num_threads(smk.threads)
-    cfg, dataset = smk.config["detection"], smk.wildcards.dataset
+    dataset = smk.wildcards.dataset
+    cfg = resolve_config(smk.config, dataset)["detection"]
     size = cfg["frame_size"] if dataset == "detection" else cfg["recognition_frame_size"]
     frames, flow = stores_in(smk.input.frames), stores_in(smk.input.flow)
     bad = []

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import torch
 
+from irpipe.data.sizes import resolve_config
 from irpipe.detection.pipeline import run_variant
 from irpipe.workflow import run_script
 from irpipe.workflow_logic import stores_in
@@ -18,7 +19,8 @@ def main(smk, run):
     if "model" in smk.output.keys():
         paths["model"] = smk.output.model
     paths["bound"] = smk.config["flow"]["bound"]
-    run_variant(variant, smk.config["detection"], smk.config["seed"], smk.config["on_bad_input"],
+    run_variant(variant, resolve_config(smk.config, "detection")["detection"], smk.config["seed"],
+                smk.config["on_bad_input"],
                 paths, Path(smk.output.summary).parent, run)
     for key in ("evaluation", "thumos", "summary"):
         run.log_artifact(smk.output[key])

@@ -13,7 +13,8 @@ def main(smk, run):
     if missing:
         raise ValueError(f"frames.{dataset}_sizes names {missing}, which frames.resize does not define")
     stats = extract_frames_shard(list(zip(smk.params.videos, smk.input.videos)), Path(smk.output[0]),
-                                 {n: fcfg["resize"][n] for n in names}, keep_original=fcfg["keep_original"],
+                                 {n: fcfg["resize"][n] for n in names}, interpolation_up=fcfg["interpolation_up"],
+                                 interpolation_down=fcfg["interpolation_down"], keep_original=fcfg["keep_original"],
                                  compression=fcfg["compression"], level=fcfg["compression_level"],
                                  min_frames=cfg["dataset"][dataset]["min_frames"])
     run.log_metrics(stats)

@@ -1,6 +1,7 @@
 """D-SIFT, O-SIFT or IDT descriptors (kind from the wildcard) of a shard of videos, one store per video."""
 from pathlib import Path
 
+from irpipe.data.sizes import resolve_config
 from irpipe.features.descriptors import extract_videos
 from irpipe.workflow import run_script
 from irpipe.workflow_logic import stores_in
@@ -11,7 +12,8 @@ def main(smk, run):
 
     frames = stores_in([smk.input.frames])
     with threadpool_limits(smk.threads):
-        stats = extract_videos(smk.wildcards.kind, frames, Path(smk.output[0]), smk.config["handcrafted"],
+        stats = extract_videos(smk.wildcards.kind, frames, Path(smk.output[0]),
+                               resolve_config(smk.config, "recognition")["handcrafted"],
                                policy=smk.config["on_bad_input"])
     run.log_metrics({"videos": len(stats), "n_descriptors": sum(s["n_descriptors"] for s in stats),
                      "seconds": sum(s["seconds"] for s in stats)})

@@ -1,5 +1,5 @@
 """Build a dataset's manifest (every video decoded once), recording bad inputs under skip."""
-from irpipe.data import datasets
+from irpipe.data import datasets, sizes
 from irpipe.errors import bad_inputs_frame
 from irpipe.io import write_csv, write_text
 from irpipe.workflow import run_script
@@ -16,6 +16,10 @@ def main(smk, run):
         write_csv(smk.output.annotations, result.annotations)
         write_csv(smk.output.ambiguous, result.ambiguous)
         write_text(smk.output.classes, datasets.thumos_class_list(cfg["dataset"]["detection"]["classes"]))
+    # frame sizes checked once for the whole dataset, before any per-video job (ConfigError if none fits)
+    plan = sizes.check_manifest(cfg, dataset, result.manifest)
+    sizes.write_plan(smk.output.sizes, plan)
+    run.log_params({f"sizes.{k}": f"{e['copy']} {e['size'][0]}x{e['size'][1]}" for k, e in plan["keys"].items()})
     write_csv(smk.output.manifest, result.manifest)
     run.log_metrics({"n_videos": len(result.manifest), "n_bad_inputs": len(result.bad)})
     for path in smk.output:

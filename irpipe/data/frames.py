@@ -3,29 +3,63 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
+
+import numpy as np
 
 from .datasets import stored_path
+from .sizes import ResizeSpec, cv2_interpolation, interpolation_for, parse_resize
 from .stores import write_arrays
-from .video import DECODER, read_video, resize_frames
+from .video import DECODER, read_video
 
 log = logging.getLogger(__name__)
 
 
+def resize_copy(frames: np.ndarray, height: int, width: int, up: str, down: str) -> tuple[np.ndarray, str | None]:
+    """Resize (T, H, W) uint8 frames to ``height`` x ``width``: ``down`` interpolation when both sides
+    shrink, ``up`` when any side grows, a plain copy when the size is unchanged. Returns the frames
+    and the interpolation used (None for a copy)."""
+    import cv2
+
+    t, h, w = frames.shape
+    name = interpolation_for((h, w), (height, width), up, down)
+    if name is None:
+        return frames.copy(), None
+    interp = cv2_interpolation(name)
+    out = np.empty((t, height, width), dtype=np.uint8)
+    for i in range(t):
+        out[i] = cv2.resize(frames[i], (width, height), interpolation=interp)
+    return out, name
+
+
 def extract_frames(video_path: str | Path, out_path: str | Path, video_id: str,
-                   sizes: Mapping[str, Sequence[int]], keep_original: bool = True,
-                   compression: str = "gzip", level: int = 4, min_frames: int = 1) -> dict:
-    """Decode ``video_path`` and write ``out_path`` (see :mod:`irpipe.data.stores`). Returns stats."""
+                   sizes: Mapping[str, object], *, interpolation_up: str, interpolation_down: str,
+                   keep_original: bool = True, compression: str = "gzip", level: int = 4,
+                   min_frames: int = 1) -> dict:
+    """Decode ``video_path`` and write ``out_path`` (see :mod:`irpipe.data.stores`). Returns stats.
+
+    ``sizes`` maps copy names to ``frames.resize`` specs ([h, w], [h, null], [null, w] or
+    {short_side: n}); the interpolation each copy used is stored as attribute
+    ``interpolation_<name>`` ('none' for an unchanged size) so that captions can name it."""
     frames, info = read_video(video_path, min_frames=min_frames)
     arrays = {}
     if keep_original:
         arrays["frames"] = frames
-    for name, (h, w) in sizes.items():
-        arrays[f"frames_{name}"] = resize_frames(frames, int(h), int(w))
+    used = {}
+    for name, spec in sizes.items():
+        rs = spec if isinstance(spec, ResizeSpec) else parse_resize(name, spec)
+        h, w = rs.size_for(info.height, info.width)
+        arrays[f"frames_{name}"], used[name] = resize_copy(frames, h, w, interpolation_up, interpolation_down)
     attrs = {"video_id": video_id, "fps": info.fps, "height": info.height, "width": info.width,
              "n_frames": info.n_frames, "source_path": stored_path(video_path),
-             "decoder": DECODER, "codec": info.codec, "sizes": ",".join(sizes)}
+             "decoder": DECODER, "codec": info.codec, "sizes": ",".join(sizes),
+             "interpolation_up": interpolation_up, "interpolation_down": interpolation_down,
+             **{f"interpolation_{n}": (u or "none") for n, u in used.items()}}
     write_arrays(out_path, arrays, attrs, compression=compression, level=level)
+    for name, u in used.items():
+        if u is not None and u == interpolation_up:
+            log.info("%s: frames_%s upscaled from %dx%d to %s with %s interpolation", video_id, name,
+                     info.height, info.width, "x".join(map(str, arrays[f"frames_{name}"].shape[1:])), u)
     log.info("%s: %d frames %dx%d at %.3g fps -> %s", video_id, info.n_frames, info.width, info.height,
              info.fps, out_path)
     return {"n_frames": info.n_frames, "fps": info.fps, "height": info.height, "width": info.width}

@@ -24,7 +24,7 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import BadInputError
+from ..errors import BadInputError, ConfigError
 from ..io import atomic_path
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,9 @@ def extract_video(kind: str, frames_path: str | os.PathLike, out_path: str | os.
     from ..data.stores import read_frames
 
     video_id = video_id or Path(frames_path).stem
+    if cfg.get("frames_size") == "auto":
+        raise ConfigError("handcrafted.frames_size is 'auto': resolve it from the size plan first "
+                          "(irpipe.data.sizes.resolve_config)")
     t0 = time.time()
     try:
         try:

@@ -73,6 +73,23 @@ def smooth(image: np.ndarray, bin_size: int, magnif: float) -> np.ndarray:
                             borderType=cv2.BORDER_REPLICATE)
 
 
+def bin_offset(bin_size: int, max_bin: int) -> int:
+    """Grid offset of bin size ``bin_size`` so that all scales share the largest one's grid."""
+    return int(np.floor(1.5 * (max_bin - bin_size)))
+
+
+def bin_fits(bin_size: int, max_bin: int, side: int) -> bool:
+    """Whether one descriptor of ``bin_size`` fits a frame whose shorter side is ``side``:
+    vlfeat places the outer bin centres 3 bins apart, starting at the offset."""
+    return bin_offset(bin_size, max_bin) + 3 * int(bin_size) < int(side)
+
+
+def fitting_bin_sizes(bin_sizes, side: int) -> list[int]:
+    """The configured bin sizes that yield descriptors on a frame with shorter side ``side``."""
+    smax = max(bin_sizes)
+    return [int(s) for s in bin_sizes if bin_fits(s, smax, side)]
+
+
 def dense_sift_channels(channels: np.ndarray, step: int, bin_sizes, magnif: float = 6.0,
                         fast: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dense SIFT on each channel of ``channels`` (C, H, W) float32, on one shared grid.
@@ -85,8 +102,8 @@ def dense_sift_channels(channels: np.ndarray, step: int, bin_sizes, magnif: floa
     smax = max(bin_sizes)
     pos_all, desc_all, norm_all = [], [], []
     for s in bin_sizes:
-        off = int(np.floor(1.5 * (smax - s)))
-        if off + 3 * s >= min(H, W):
+        off = bin_offset(s, smax)
+        if not bin_fits(s, smax, min(H, W)):
             continue  # descriptor does not fit in the frame at this bin size
         bounds = [off, off, H - 1, W - 1]
         descs, norms, frames = [], [], None

@@ -188,6 +188,11 @@ def patch_descriptors(integ: np.ndarray, pts: np.ndarray, p: IDTParams) -> np.nd
     return np.concatenate(out, axis=1).astype(np.float32)
 
 
+def min_frame_side(p: IDTParams) -> int:
+    """Shorter frame side IDT needs: one descriptor patch at the finest scale."""
+    return int(p.patch_size)
+
+
 def n_scales(height: int, width: int, p: IDTParams) -> int:
     min_size = float(min(height, width))
     n = 0
@@ -409,7 +414,7 @@ def extract_idt(frames: np.ndarray, params: IDTParams | dict | None = None, path
     if T < p.track_length + 1:
         raise BadInputError(path, f"too short for improved dense trajectories: {T} frames, a "
                                   f"{p.track_length}-frame trajectory needs at least {p.track_length + 1}")
-    if min(Hh, Ww) < p.patch_size:
+    if min(Hh, Ww) < min_frame_side(p):
         raise BadInputError(path, f"frames of {Hh}x{Ww} are smaller than the {p.patch_size}px descriptor patch")
     frames = frames.astype(np.uint8, copy=False)
     S = n_scales(Hh, Ww, p)

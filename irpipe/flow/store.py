@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 def flow_options(config: Mapping, dataset: str) -> dict:
     """The workflow config's flow settings for one dataset, as keyword arguments of
     :func:`flow_for_store` / :func:`flow_for_stores` (without the paths and ``engine``)."""
-    f = config["flow"]
+    from ..data.sizes import resolve_config
+
+    f = resolve_config(config, dataset)["flow"]   # 'auto' -> the copy the manifest job planned
     return {"size_name": f[f"{dataset}_size"], "params": f["tvl1"], "bound": f["bound"], "backend": f["backend"],
             "device": f["device"], "batch_size": f["batch_size"], "store_raw": f["store_raw"],
             "compression": config["frames"]["compression"], "level": config["frames"]["compression_level"],

@@ -14,6 +14,21 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
+def pyramid_sizes(height: int, width: int, nscales: int, scale_step: float) -> list[tuple[int, int]]:
+    """Level sizes OpenCV builds: each level rounds ``scale_step`` times the previous one and
+    the pyramid stops before a level narrower or lower than 16 pixels."""
+    sizes = [(int(height), int(width))]
+    for _ in range(1, int(nscales)):
+        h, w = sizes[-1]
+        # cv::resize computes dsize with saturate_cast<int>(double) = round half to even,
+        # which is also what Python's round() does.
+        nh, nw = int(round(h * scale_step)), int(round(w * scale_step))
+        if nh < 16 or nw < 16:
+            break
+        sizes.append((nh, nw))
+    return sizes
+
+
 def opencv_tvl1(params: Mapping):
     import cv2
 

@@ -58,27 +58,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .tvl1 import pyramid_sizes  # noqa: F401  (torch-free; re-exported for callers of this module)
+
 log = logging.getLogger(__name__)
 
 PARAM_KEYS = ("tau", "lambda", "theta", "nscales", "warps", "epsilon", "inner_iterations",
               "outer_iterations", "scale_step", "gamma", "median_filtering", "use_initial_flow")
 
 _FLT_EPSILON = float(np.finfo(np.float32).eps)
-
-
-def pyramid_sizes(height: int, width: int, nscales: int, scale_step: float) -> list[tuple[int, int]]:
-    """Level sizes OpenCV builds: each level rounds ``scale_step`` times the previous one and
-    the pyramid stops before a level narrower or lower than 16 pixels."""
-    sizes = [(int(height), int(width))]
-    for _ in range(1, int(nscales)):
-        h, w = sizes[-1]
-        # cv::resize computes dsize with saturate_cast<int>(double) = round half to even,
-        # which is also what Python's round() does.
-        nh, nw = int(round(h * scale_step)), int(round(w * scale_step))
-        if nh < 16 or nw < 16:
-            break
-        sizes.append((nh, nw))
-    return sizes
 
 
 def linear_resize_matrix(n_in: int, n_out: int, scale: float) -> np.ndarray:

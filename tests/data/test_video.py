@@ -28,7 +28,8 @@ def test_real_clips_probe_matches_known_facts(real_clips):
 def test_real_clips_extract_to_store_with_resized_copies(real_clips, tmp_path):
     for clip in real_clips:
         out = tmp_path / f"{clip.stem}.h5"
-        extract_frames(clip, out, clip.stem, {"c3d": (128, 171)}, keep_original=clip.stat().st_size < 2_000_000)
+        extract_frames(clip, out, clip.stem, {"c3d": (128, 171)}, interpolation_up="linear",
+                       interpolation_down="area", keep_original=clip.stat().st_size < 2_000_000)
         frames = read_frames(out, size="c3d")
         assert frames.shape == (REAL_FACTS[clip.name][3], 128, 171) and frames.dtype == np.uint8
         assert frames.std() > 5  # real content, not a blank frame

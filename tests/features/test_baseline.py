@@ -18,7 +18,7 @@ N_CLASSES, PER_CLASS, T, H, W = 3, 4, 18, 48, 64
 
 def _cfg():
     cfg = validate_config({"handcrafted": {
-        "n_frames": 6, "dsift": {"bin_sizes": [4, 6]}, "osift": {"bin_sizes": [4, 6]},
+        "frames_size": None, "n_frames": 6, "dsift": {"bin_sizes": [4, 6]}, "osift": {"bin_sizes": [4, 6]},
         "encoding": {"gmm_components": 4, "sample_size": 1500, "gmm_max_iter": 30},
         "concepts": {"n_concepts": 12}}})
     return cfg["handcrafted"]
