@@ -63,6 +63,12 @@ def video_source(wildcards):
     return df.loc[wildcards.video, "path"]
 
 
+def video_fps(wildcards):
+    """The manifest's frame rate of a video (what an image sequence is read at)."""
+    df = manifest_table(wildcards.dataset).set_index("video_id")
+    return float(df.loc[wildcards.video, "fps"])
+
+
 def frames_store(dataset, video):
     return f"results/frames/{dataset}/{video}.h5"
 

@@ -39,6 +39,8 @@ checkpoint manifest_recognition:
         synthetic_input("recognition"),
     output:
         manifest="results/data/recognition/manifest.csv",
+        classes="results/data/recognition/classes.txt",
+        classes_source="results/data/recognition/classes_source.txt",
         bad="results/bad_inputs/manifest_recognition.csv",
     params:
         dataset="recognition",
@@ -60,6 +62,7 @@ checkpoint manifest_detection:
         annotations="results/data/detection/annotations.csv",
         ambiguous="results/data/detection/ambiguous.csv",
         classes="results/data/detection/classes.txt",
+        classes_source="results/data/detection/classes_source.txt",
         bad="results/bad_inputs/manifest_detection.csv",
     params:
         dataset="detection",
@@ -93,6 +96,8 @@ rule frames:
         video=video_source,
     output:
         "results/frames/{dataset}/{video}.h5",
+    params:
+        fps=video_fps,
     log:
         "results/logs/frames/{dataset}/{video}.log",
     conda:

@@ -57,6 +57,7 @@ rule figure4:
     input:
         ir=fusion_predictions("ir", config["fusion"]["figures"]["codes_split"]),
         flow=fusion_predictions("flow", config["fusion"]["figures"]["codes_split"]),
+        classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
     output:
         figures=fusion_figure_outputs("figure4_codes", "../report/figure4.rst", "Figure 4: discriminative codes"),
@@ -73,6 +74,7 @@ rule figure4:
 rule figure5:
     input:
         scores=expand("results/fusion/split{split}/scores.h5", split=SPLITS),
+        classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
     output:
         figures=fusion_figure_outputs("figure5_confusion", "../report/figure5.rst", "Figure 5: confusion matrices"),
@@ -93,6 +95,7 @@ rule figure6a:
                      stream=config.get("c3d", {}).get("sweep_stream", "flow"),
                      alpha=[fusion_alpha_str(a) for a in fusion_sweep_alphas()],
                      split=config.get("c3d", {}).get("sweep_split", 0)),
+        classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
     output:
         figures=fusion_figure_outputs("figure6a_alpha", "../report/figure6a.rst", "Figure 6a: accuracy vs alpha"),
@@ -113,6 +116,7 @@ rule figure6a:
 rule figure6b:
     input:
         preds=[fusion_predictions(s, k) for s in ("ir", "flow") for k in SPLITS],
+        classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
     output:
         figures=fusion_figure_outputs("figure6b_k", "../report/figure6b.rst", "Figure 6b: accuracy vs k"),

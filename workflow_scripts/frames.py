@@ -1,4 +1,5 @@
-"""Decode one video to grey frames and store them with the resized copies later stages read."""
+"""Decode one video (file or image sequence; 16-bit through the gain control) to grey frames and store
+them with the resized copies later stages read."""
 from irpipe.data.frames import extract_frames
 from irpipe.workflow import run_script
 
@@ -14,7 +15,8 @@ def main(smk, run):
     stats = extract_frames(smk.input.video, smk.output[0], smk.wildcards.video,
                            {n: fcfg["resize"][n] for n in names}, keep_original=fcfg["keep_original"],
                            compression=fcfg["compression"], level=fcfg["compression_level"],
-                           min_frames=cfg["dataset"][dataset]["min_frames"])
+                           min_frames=cfg["dataset"][dataset]["min_frames"], fps=smk.params.fps,
+                           agc=fcfg["agc"])
     run.log_metrics(stats)
 
 
