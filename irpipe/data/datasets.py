@@ -190,7 +190,7 @@ def discover_recognition_folder(root: str | Path, configured: Sequence[str] | No
     subs = [p for p in _visible(root) if p.is_dir()]
     wanted = None if configured is None else {c.lower(): c for c in configured}
     items: list[Item] = []
-    found, empty = [], []
+    found = []
     for sub in subs:
         if wanted is not None and sub.name.lower() not in wanted:
             continue
@@ -198,13 +198,12 @@ def discover_recognition_folder(root: str | Path, configured: Sequence[str] | No
         if not videos:
             handle_bad_input(BadInputError(sub, f"class folder holds no videos (extensions {list(extensions)}, "
                                                 "or folders of frames)"), _COLLECT, "recognition", "manifest", bad)
-            empty.append(sub.name)
             continue
         found.append(sub.name)
         cls = sub.name if wanted is None else wanted[sub.name.lower()]
         items += [(v, cls, fps) for v in videos]
-    # A configured class whose folder was just reported empty is not reported twice.
-    classes = resolve_classes(found if configured is None else found + empty, configured, root,
+    # Configured: every sub-folder counts as present (one reported empty above is not reported twice).
+    classes = resolve_classes(found if configured is None else [s.name for s in subs], configured, root,
                               "sub-folders", "recognition", bad)
     return items, classes
 
