@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from irpipe.config import validate_config
-from irpipe.data.synthetic import generate_detection, generate_recognition
+from irpipe.data.synthetic import generate_detection, generate_recognition, synthetic_classes
 from irpipe.io import write_json
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn in (("recognition", generate_recognition), ("detection", generate_detection)):
             t0, c0 = time.perf_counter(), time.process_time()
-            table = fn(Path(tmp) / name, cfg, config["dataset"][name]["classes"], cfg["seed"])
+            table = fn(Path(tmp) / name, cfg, synthetic_classes(config, name), cfg["seed"])
             files = list((Path(tmp) / name).rglob("*.avi"))
             res[name] = {"wall_s": round(time.perf_counter() - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
                          "videos": len(files), "rows": len(table),

@@ -34,6 +34,19 @@ class BadInput:
     reason: str
 
 
+class BadInputsError(BadInputError):
+    """Several bad inputs at once (``on_bad_input: error``): the message gives the count, then
+    each item and its reason, so that one run shows everything to fix."""
+
+    def __init__(self, items: list[BadInput], where: str = "this stage"):
+        self.items = list(items)
+        self.path = self.items[0].item if self.items else where
+        self.reason = f"{len(self.items)} bad input(s)"
+        lines = "".join(f"\n  {b.item}: {b.reason}" for b in self.items)
+        IrpipeError.__init__(self, f"{len(self.items)} bad input(s) found by {where} "
+                                   f"(on_bad_input: error; 'skip' would record and leave them out):{lines}")
+
+
 def bad_inputs_frame(items: list[BadInput]):
     import pandas as pd
 

@@ -204,6 +204,11 @@ class WorkflowLogic:
                              f"(shards: {', '.join(list(shards)[:5])}...)")
         return shards[wildcards.shard]
 
+    def shard_fps(self, wildcards) -> list[float]:
+        """The manifest's frame rate of each video of the shard (what an image sequence is read at)."""
+        df = self.manifest_table(wildcards.dataset).set_index("video_id")
+        return [float(df.loc[v, "fps"]) for v in self._shard_members(wildcards)]
+
     def shard_frames(self, wildcards) -> str:
         return frames_dir(wildcards.dataset, wildcards.shard)
 
@@ -270,7 +275,8 @@ class WorkflowLogic:
     def fusion_split_inputs(self, wildcards) -> dict:
         inputs = {"ir": self.fusion_predictions("ir", wildcards.split),
                   "flow": self.fusion_predictions("flow", wildcards.split),
-                  "splits": "results/data/recognition/splits.csv", "tracking": TRACKING}
+                  "splits": "results/data/recognition/splits.csv",
+                  "classes": "results/data/recognition/classes.txt", "tracking": TRACKING}
         if self.fusion_concepts:
             inputs["posteriors"] = f"results/handcrafted/split{wildcards.split}/posteriors.h5"
         return inputs
@@ -379,6 +385,11 @@ class WorkflowLogic:
     def detection_recognition_enabled(self) -> bool:
         return (self.detection_enabled and self.recognition_enabled
                 and bool(self.config["detection"]["recognition"]["enabled"]))
+
+    def class_files(self, wildcards=None) -> list[str]:
+        """The class lists (and where they came from) of the enabled datasets: what captions name."""
+        return [f"results/data/{d}/{name}" for d in DATASETS if self._dataset_on(d)
+                for name in ("classes.txt", "classes_source.txt")]
 
     def benchmark_records(self, wildcards=None) -> list[str]:
         return [benchmark_path(rule, part) for rule, part in self._jobs()]

@@ -12,6 +12,7 @@ rule c3d_train:
     input:
         TRACKING,
         splits="results/data/recognition/splits.csv",
+        classes="results/data/recognition/classes.txt",
         stores=W.c3d_stores,
         sizes="results/data/recognition/sizes.json",
     output:
@@ -39,6 +40,7 @@ rule c3d_sweep:
     input:
         TRACKING,
         splits="results/data/recognition/splits.csv",
+        classes="results/data/recognition/classes.txt",
         stores=W.c3d_stores,
         sizes="results/data/recognition/sizes.json",
         reuse=W.c3d_reuse,

@@ -42,6 +42,8 @@ checkpoint manifest_recognition:
     output:
         manifest="results/data/recognition/manifest.csv",
         sizes="results/data/recognition/sizes.json",
+        classes="results/data/recognition/classes.txt",
+        classes_source="results/data/recognition/classes_source.txt",
         bad="results/bad_inputs/manifest_recognition.csv",
     params:
         dataset="recognition",
@@ -66,6 +68,7 @@ checkpoint manifest_detection:
         ambiguous="results/data/detection/ambiguous.csv",
         classes="results/data/detection/classes.txt",
         sizes="results/data/detection/sizes.json",
+        classes_source="results/data/detection/classes_source.txt",
         bad="results/bad_inputs/manifest_detection.csv",
     params:
         dataset="detection",
@@ -84,6 +87,7 @@ rule splits:
     input:
         TRACKING,
         manifest="results/data/recognition/manifest.csv",
+        classes="results/data/recognition/classes.txt",
     output:
         splits="results/data/recognition/splits.csv",
         bad="results/bad_inputs/splits_recognition.csv",
@@ -103,6 +107,7 @@ rule frames:
         directory("results/frames/{dataset}/{shard}"),
     params:
         videos=W.shard_videos,
+        fps=W.shard_fps,
     log:
         "results/logs/frames/{dataset}/{shard}.log",
     benchmark:

@@ -90,9 +90,8 @@ rule detection_gt:
         ambiguous="results/data/detection/ambiguous.csv",
         classes="results/data/detection/classes.txt",
     output:
-        classes="results/detection/gt/detclasslist.txt",
-        ambiguous="results/detection/gt/Ambiguous_test.txt",
-        files=expand("results/detection/gt/{cls}_test.txt", cls=config["dataset"]["detection"]["classes"]),
+        # detclasslist.txt, Ambiguous_test.txt and <class>_test.txt per class of the manifest's list
+        gt=directory("results/detection/gt"),
     log:
         "results/logs/detection_gt.log",
     conda:
@@ -106,7 +105,7 @@ rule infdet_tables:
         tracking=TRACKING,
         evals=expand("results/detection/variants/{variant}/eval.csv", variant=DETECTION_VARIANTS),
         summaries=expand("results/detection/variants/{variant}/summary.json", variant=DETECTION_VARIANTS),
-        gt="results/detection/gt/detclasslist.txt",
+        gt="results/detection/gt",
     output:
         expand("results/tables/infdet_table{n}.{ext}", n=[3, 4, 5], ext=["csv", "md"]),
         per_class="results/tables/infdet_per_class_ap.csv",

@@ -49,6 +49,7 @@ rule fusion_split:
 rule table3:
     input:
         metrics=expand("results/fusion/split{split}/metrics.json", split=SPLITS),
+        classes=W.class_files(),
         tracking=TRACKING,
     output:
         csv=report("results/tables/table3.csv", caption="../report/table3.rst",
@@ -68,6 +69,7 @@ rule figure4:
     input:
         ir=W.fusion_predictions("ir", config["fusion"]["figures"]["codes_split"]),
         flow=W.fusion_predictions("flow", config["fusion"]["figures"]["codes_split"]),
+        classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
     output:
         figures=figure_outputs("figure4_codes", "../report/figure4.rst", "Figure 4: discriminative codes"),
@@ -84,6 +86,7 @@ rule figure4:
 rule figure5:
     input:
         scores=expand("results/fusion/split{split}/scores.h5", split=SPLITS),
+        classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
     output:
         figures=figure_outputs("figure5_confusion", "../report/figure5.rst", "Figure 5: confusion matrices"),
@@ -101,6 +104,7 @@ rule figure5:
 rule figure6a:
     input:
         sweep=W.figure6a_inputs(),
+        classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
     output:
         figures=figure_outputs("figure6a_alpha", "../report/figure6a.rst", "Figure 6a: accuracy vs alpha"),
@@ -121,6 +125,7 @@ rule figure6a:
 rule figure6b:
     input:
         preds=W.figure6b_inputs(),
+        classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
     output:
         figures=figure_outputs("figure6b_k", "../report/figure6b.rst", "Figure 6b: accuracy vs k"),

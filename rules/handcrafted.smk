@@ -53,6 +53,7 @@ rule handcrafted_classify:
     input:
         TRACKING,
         fv=expand("results/handcrafted/split{{split}}/fv_{kind}.h5", kind=FEATURE_KINDS),
+        classes="results/data/recognition/classes.txt",
     output:
         posteriors="results/handcrafted/split{split}/posteriors.h5",
         metrics="results/handcrafted/split{split}/metrics.csv",

@@ -55,6 +55,7 @@ rule report_summary:
     input:
         bad_inputs="results/tables/bad_inputs.csv",
         scores=W.report_fusion_scores,
+        classes=W.class_files,
         tracking=TRACKING,
     output:
         html=report("results/report/summary.html", caption="../report/summary.rst",

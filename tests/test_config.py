@@ -12,7 +12,10 @@ def test_defaults_are_filled_from_schema():
     cfg = validate_config({})
     assert cfg["flow"]["bound"] == 20 and cfg["flow"]["tvl1"]["tau"] == 0.25
     assert cfg["splits"] == {"n_splits": 5, "train_per_class": 30, "test_per_class": 20, "seed": 0}
-    assert len(cfg["dataset"]["recognition"]["classes"]) == 12
+    # classes come from the data by default; the synthetic generator makes the papers' classes
+    assert cfg["dataset"]["recognition"]["classes"] is None and cfg["dataset"]["detection"]["classes"] is None
+    assert len(cfg["synthetic"]["recognition"]["classes"]) == 12
+    assert cfg["synthetic"]["detection"]["classes"] == ["drop", "fight", "hug"]
 
 
 @pytest.mark.parametrize("cfg,key", [

@@ -6,6 +6,7 @@ import pandas as pd
 import torch
 
 from irpipe.data.sizes import resolve_config
+from irpipe.data.datasets import read_classes_file
 from irpipe.errors import bad_inputs_frame, handle_bad_input
 from irpipe.io import atomic_path, write_csv
 from irpipe.train.c3d_trainer import run_stream
@@ -39,7 +40,7 @@ def main(smk, run):
     out = Path(smk.output.predictions)
     res = run_stream(videos[["video_id", "label_index", "subset", "path"]], stream, float(smk.params.alpha),
                      cfg["c3d"], seed=int(cfg["seed"]), split=split,
-                     n_classes=len(cfg["dataset"]["recognition"]["classes"]), out_path=out,
+                     n_classes=len(read_classes_file(smk.input.classes)), out_path=out,
                      checkpoint_path=out.parent / "checkpoint.pt", model_path=smk.output.model, run=run,
                      on_bad=lambda exc: handle_bad_input(exc, cfg["on_bad_input"], "recognition", "c3d", bad))
     write_csv(smk.output.bad, bad_inputs_frame(bad))

@@ -7,11 +7,12 @@ def _split_of(path: str) -> int:
 
 
 def main(smk, run):
+    from irpipe.data.datasets import read_classes_file
     from irpipe.fusion import results
 
     config = smk.config
     fcfg = config["fusion"]["figures"]
-    classes = config["dataset"]["recognition"]["classes"]
+    classes = read_classes_file(smk.input.classes)
     src = config["dataset"]["recognition"]["source"]
     tag = "synthetic data" if src == "synthetic" else f"{src} data"
     paths = list(smk.output.figures)

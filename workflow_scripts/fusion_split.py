@@ -3,6 +3,7 @@ from irpipe.workflow import run_script
 
 
 def main(smk, run):
+    from irpipe.data.datasets import read_classes_file
     from irpipe.fusion import pipeline
 
     cfg = smk.config["fusion"]
@@ -10,7 +11,7 @@ def main(smk, run):
     sink = []
     fused = pipeline.run_split(
         smk.input.ir, smk.input.flow, smk.input.posteriors if smk.params.concepts else None,
-        smk.input.splits, split, smk.config["dataset"]["recognition"]["classes"], cfg,
+        smk.input.splits, split, read_classes_file(smk.input.classes), cfg,
         seed=int(smk.config["seed"]) * 1000 + split, policy=smk.config["on_bad_input"], bad_inputs=sink,
         knn_k=int(smk.config.get("c3d", {}).get("knn_k", cfg["lf2"]["k"])))
     metrics = pipeline.write_scores(fused, smk.output.scores, smk.output.metrics)

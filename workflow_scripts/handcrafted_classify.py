@@ -1,4 +1,5 @@
 """SVMs, substitute concept bank, early and late fusion on one split: posteriors + metrics."""
+from irpipe.data.datasets import read_classes_file
 from irpipe.features.baseline import KINDS, classify_split, write_concepts, write_metrics, write_posteriors
 from irpipe.workflow import run_script
 
@@ -8,13 +9,14 @@ def main(smk, run):
 
     cfg = smk.config
     split = int(smk.wildcards.split)
+    classes = read_classes_file(smk.input.classes)
     fv = dict(zip(KINDS, smk.input.fv))
     with threadpool_limits(smk.threads):
-        result = classify_split(fv, cfg["handcrafted"], cfg["seed"], len(cfg["dataset"]["recognition"]["classes"]),
+        result = classify_split(fv, cfg["handcrafted"], cfg["seed"], len(classes),
                                 split)
     write_posteriors(smk.output.posteriors, result,
                      {"split": split, "concepts": cfg["handcrafted"]["concepts"]["name"],
-                      "classes": ",".join(cfg["dataset"]["recognition"]["classes"])})
+                      "classes": ",".join(classes)})
     write_concepts(smk.output.concepts, result, {"split": split, "name": cfg["handcrafted"]["concepts"]["name"]})
     write_metrics(smk.output.metrics, result)
     for _, r in result["metrics"].iterrows():

@@ -1,4 +1,5 @@
-"""Build a dataset's manifest (every video decoded once), recording bad inputs under skip."""
+"""Build a dataset's manifest (every video decoded once), its class list and its frame-size plan,
+recording bad inputs under skip (under error, one message names them all)."""
 from irpipe.data import datasets, sizes
 from irpipe.errors import bad_inputs_frame
 from irpipe.io import write_csv, write_text
@@ -15,13 +16,17 @@ def main(smk, run):
     if dataset == "detection":
         write_csv(smk.output.annotations, result.annotations)
         write_csv(smk.output.ambiguous, result.ambiguous)
-        write_text(smk.output.classes, datasets.thumos_class_list(cfg["dataset"]["detection"]["classes"]))
+    write_text(smk.output.classes, result.classes.text())
+    write_text(smk.output.classes_source, result.classes.source + "\n")
     # frame sizes checked once for the whole dataset, before any per-video job (ConfigError if none fits)
     plan = sizes.check_manifest(cfg, dataset, result.manifest)
     sizes.write_plan(smk.output.sizes, plan)
     run.log_params({f"sizes.{k}": f"{e['copy']} {e['size'][0]}x{e['size'][1]}" for k, e in plan["keys"].items()})
     write_csv(smk.output.manifest, result.manifest)
-    run.log_metrics({"n_videos": len(result.manifest), "n_bad_inputs": len(result.bad)})
+    print(f"{len(result.classes.names)} classes, {result.classes.source}: {result.classes.names}")
+    run.log_metrics({"n_videos": len(result.manifest), "n_bad_inputs": len(result.bad),
+                     "n_classes": len(result.classes.names)})
+    run.set_tag("irpipe.classes_source", result.classes.source)
     for path in smk.output:
         run.log_artifact(path)
 

@@ -12,7 +12,7 @@ def main(smk, run):
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     cfg = smk.config["synthetic"]
-    classes = smk.config["dataset"][dataset]["classes"]
+    classes = synthetic.synthetic_classes(smk.config, dataset)
     if dataset == "recognition":
         table = synthetic.generate_recognition(partial, cfg, classes, cfg["seed"])
     else:

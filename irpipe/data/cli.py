@@ -25,7 +25,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config, validate_config
-    from .synthetic import generate_detection, generate_recognition
+    from .synthetic import generate_detection, generate_recognition, synthetic_classes
 
     config = load_config(args.config) if args.config else validate_config({})
     cfg = config["synthetic"]
@@ -35,6 +35,6 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         out = args.out / name if args.which == "both" else args.out
         generate = generate_recognition if name == "recognition" else generate_detection
-        table = generate(out, cfg, config["dataset"][name]["classes"], seed)
+        table = generate(out, cfg, synthetic_classes(config, name), seed)
         log.info("%s: %d rows in %s (%.1f s)", name, len(table), out, time.perf_counter() - t0)
     return 0

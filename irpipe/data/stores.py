@@ -3,7 +3,9 @@
 Frames file (``results/frames/<dataset>/<video_id>.h5``):
   ``frames``          uint8 (T, H, W)  decoded grey frames at original size (if kept)
   ``frames_<name>``   uint8 (T, h, w)  resized copies named in config ``frames.resize``
-  attrs: fps, height, width (original), n_frames, source_path, decoder, video_id
+  attrs: fps, height, width (original), n_frames, source_path, decoder, codec, video_id;
+         agc_method, agc_lo, agc_hi (raw window mapped to 0..255), source_bit_depth
+         (see :mod:`irpipe.data.agc`; method "none" for 8-bit sources, stored unchanged)
 Flow file (``results/flow/<dataset>/<video_id>.h5``):
   ``flow``        float16 (T-1, h, w, 2)  TV-L1 (dx, dy) in pixels of the frames it was computed on
   ``flow_image``  uint8   (T-1, h, w, 3)  x, y clipped to +-bound mapped to 0..255 (128 = 0), magnitude

@@ -31,7 +31,19 @@ SEED_OFFSET = 600
 
 
 def read_classes(path) -> list[str]:
-    return [line.split()[1] for line in Path(path).read_text().splitlines() if line.strip()]
+    """Class names in label-index order from a manifest's ``classes.txt`` (``id name`` lines)."""
+    from ..data.datasets import read_classes_file
+
+    return read_classes_file(path)
+
+
+def read_class_ids(path) -> dict[str, int]:
+    """Class name -> THUMOS id as the class list states it (not necessarily 1..C: a dataset's
+    own detclasslist.txt keeps its ids), for detection files the official toolkit reads."""
+    from ..data.datasets import read_classes_file
+
+    ids = [int(line.split(None, 1)[0]) for line in Path(path).read_text().splitlines() if line.strip()]
+    return dict(zip(read_classes_file(path), ids))
 
 
 def load_items(manifest_csv, annotations_csv, classes, policy, bad: list[BadInput]):
@@ -99,7 +111,8 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
     write_npz(out_dir / "scores.npz", **scores)  # every video: train and test
     train_items = {v: it for v, it in items.items() if it.subset == cfg["train_subset"] and v in scores}
     thresholds = resolve_thresholds(scores, train_items, ann, classes, cfg)
-    det = postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresholds)
+    det = postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresholds,
+                                class_ids=read_class_ids(paths["classes"]))
     res = evaluate_detections(det, ann, paths.get("ambiguous"), classes, cfg)
     info["thresholds"] = thresholds
     info["threshold_source"] = ("calibrated on the training videos" if cfg["postprocess"]["threshold"] == "train"
@@ -140,7 +153,8 @@ def resolve_thresholds(scores, train_items, ann, classes, cfg) -> dict[str, floa
     return thr
 
 
-def postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresholds) -> pd.DataFrame:
+def postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresholds,
+                          class_ids: dict[str, int] | None = None) -> pd.DataFrame:
     pcfg = cfg["postprocess"]
     durations = class_mean_durations(ann, classes, cfg["train_subset"])
     frames = []
@@ -149,7 +163,8 @@ def postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresh
                              pcfg["min_duration_factor"]))
     det = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DETECTION_COLUMNS)
     write_csv(Path(out_dir) / "detections.csv", det)
-    write_thumos_detections(Path(out_dir) / "detections_thumos.txt", det, {c: i + 1 for i, c in enumerate(classes)})
+    write_thumos_detections(Path(out_dir) / "detections_thumos.txt", det,
+                            class_ids or {c: i + 1 for i, c in enumerate(classes)})
     return det
 
 

@@ -18,7 +18,20 @@ from ..io import write_text
 PAPER_DATASETS = {"recognition": "InfAR", "detection": "InfDet"}
 
 
-def describe_dataset(config: Mapping) -> dict[str, Any]:
+def dataset_classes_note(data_dir: str | Path, name: str) -> tuple[int | None, str]:
+    """(number of classes, where the list came from) as the manifest job recorded them in
+    ``<data_dir>/<name>/classes.txt`` and ``classes_source.txt``; (None, "") before it ran."""
+    folder = Path(data_dir) / name
+    classes, source = folder / "classes.txt", folder / "classes_source.txt"
+    if not classes.exists():
+        return None, ""
+    n = sum(1 for line in classes.read_text().splitlines() if line.strip())
+    return n, (source.read_text().strip() if source.exists() else "")
+
+
+def describe_dataset(config: Mapping, data_dir: str | Path = "results/data") -> dict[str, Any]:
+    """Dataset facts for captions; the class count and its origin come from the manifest job's
+    class list (the config may leave the classes to the data)."""
     ds = config.get("dataset", {})
     out = {}
     for name in ("recognition", "detection"):
@@ -26,11 +39,16 @@ def describe_dataset(config: Mapping) -> dict[str, Any]:
         if not d.get("enabled", True):
             continue
         source = d.get("source", "synthetic")
+        n, origin = dataset_classes_note(data_dir, name)
+        if n is None:
+            listed = d.get("classes")
+            n, origin = (len(listed), "configured") if listed else (0, "from the data (manifest not built yet)")
         out[name] = {
             "source": source,
             "synthetic": source == "synthetic",
             "path": d.get("path") or d.get("videos"),
-            "classes": len(d.get("classes", [])),
+            "classes": n,
+            "classes_source": origin,
         }
     out["n_splits"] = int(config.get("splits", {}).get("n_splits", 0))
     return out
@@ -121,7 +139,8 @@ def summary_html(config: Mapping, attrs: Mapping[str, Any], n_bad_inputs: int, o
         if name in ds:
             d = ds[name]
             rows.append((f"{name} dataset", f"{'SYNTHETIC (embedded generator)' if d['synthetic'] else 'real: ' + d['source']}"
-                         + (f" at {d['path']}" if d.get("path") else "") + f", {d['classes']} classes"))
+                         + (f" at {d['path']}" if d.get("path") else "") + f", {d['classes']} classes"
+                         + (f" ({d['classes_source']})" if d.get("classes_source") else "")))
     rows.append(("recognition splits", str(ds["n_splits"])))
     rows.append(("seed", str(config.get("seed"))))
     rows.append(("bad inputs recorded", str(n_bad_inputs)))

@@ -94,8 +94,15 @@ def test_thumos_annotations(det_data):
     assert dict(zip(res.manifest["video_id"], res.manifest["subset"])) == {"v1": "train", "v2": "test"}
     a = res.annotations
     assert len(a) == 3 and set(a["label"]) == {"fight", "hug"}
-    assert a.loc[a["label"] == "hug", "label_index"].item() == 2
+    # classes from the data: the <class>_<subset>.txt names, sorted, Ambiguous excluded
+    assert res.classes.names == ["fight", "hug"] and res.classes.ids == [1, 2]
+    assert a.loc[a["label"] == "hug", "label_index"].item() == 1
     assert len(res.ambiguous) == 1
+    # a configured list orders them
+    res = detection_manifest(det_cfg(source="thumos", videos=str(vids), annotations=str(ann),
+                                     classes=["hug", "fight"]), "error")
+    assert res.annotations.loc[res.annotations["label"] == "hug", "label_index"].unique().tolist() == [0]
+    assert res.classes.source == "configured (dataset.detection.classes)"
     assert thumos_class_list(["drop", "fight", "hug"]) == "1 drop\n2 fight\n3 hug\n"
 
 

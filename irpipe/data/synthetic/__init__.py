@@ -10,4 +10,11 @@ from .motion import CLASS_MOTIONS
 from .recognition import generate_recognition, render_clip
 
 __all__ = ["CLASS_MOTIONS", "INFDET_MEAN_DURATION_S", "generate_detection", "generate_recognition",
-           "plan_instances", "render_clip", "render_untrimmed"]
+           "plan_instances", "render_clip", "render_untrimmed", "synthetic_classes"]
+
+
+def synthetic_classes(config: dict, dataset: str) -> list[str]:
+    """The classes to generate: ``dataset.<dataset>.classes`` when the config lists them (the
+    manifest then uses that list too), else the papers' classes, ``synthetic.<dataset>.classes``."""
+    listed = config["dataset"][dataset].get("classes")
+    return list(listed) if listed is not None else list(config["synthetic"][dataset]["classes"])
