@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import BadInputError
 from ..eval.classification import classification_metrics
-from ..io import atomic_path, write_csv
+from ..io import hdf5_strings, hdf5_writer, write_csv
 from .classifiers import LinearSVMProba
 from .concepts import SubstituteConceptBank
 from .encode import read_fv
@@ -114,33 +114,27 @@ def classify_split(fv_paths: Mapping[str, str], cfg: dict, seed: int, n_classes:
 
 def write_concepts(path: str | os.PathLike, result: dict, attrs: Mapping | None = None) -> None:
     """Substitute concept scores of every video of the split (training videos: out of fold)."""
-    import h5py
-
     c = result["concepts"]
-    with atomic_path(path, suffix=".tmp.h5") as tmp:
-        with h5py.File(tmp, "w") as h5:
-            h5.create_dataset("video_id", data=np.array(c["video_id"], dtype=object),
-                              dtype=h5py.string_dtype("utf-8"))
-            h5.create_dataset("label_index", data=np.asarray(c["label_index"], np.int64))
-            h5.create_dataset("is_train", data=np.asarray(c["is_train"], bool))
-            for k, v in c["scores"].items():
-                h5.create_dataset(f"scores_{k}", data=np.asarray(v, np.float32))
-            for k, v in (attrs or {}).items():
-                h5.attrs[k] = v
+    with hdf5_writer(path) as h5:
+        ids, sdt = hdf5_strings(c["video_id"])
+        h5.create_dataset("video_id", data=ids, dtype=sdt)
+        h5.create_dataset("label_index", data=np.asarray(c["label_index"], np.int64))
+        h5.create_dataset("is_train", data=np.asarray(c["is_train"], bool))
+        for k, v in c["scores"].items():
+            h5.create_dataset(f"scores_{k}", data=np.asarray(v, np.float32))
+        for k, v in (attrs or {}).items():
+            h5.attrs[k] = v
 
 
 def write_posteriors(path: str | os.PathLike, result: dict, attrs: Mapping | None = None) -> None:
-    import h5py
-
-    with atomic_path(path, suffix=".tmp.h5") as tmp:
-        with h5py.File(tmp, "w") as h5:
-            h5.create_dataset("video_id", data=np.array(result["video_id"], dtype=object),
-                              dtype=h5py.string_dtype("utf-8"))
-            h5.create_dataset("label_index", data=np.asarray(result["label_index"], np.int64))
-            for m in METHODS:
-                h5.create_dataset(m, data=np.asarray(result["posteriors"][m], np.float32))
-            for k, v in (attrs or {}).items():
-                h5.attrs[k] = v
+    with hdf5_writer(path) as h5:
+        ids, sdt = hdf5_strings(result["video_id"])
+        h5.create_dataset("video_id", data=ids, dtype=sdt)
+        h5.create_dataset("label_index", data=np.asarray(result["label_index"], np.int64))
+        for m in METHODS:
+            h5.create_dataset(m, data=np.asarray(result["posteriors"][m], np.float32))
+        for k, v in (attrs or {}).items():
+            h5.attrs[k] = v
 
 
 def read_posteriors(path: str | os.PathLike) -> dict:
