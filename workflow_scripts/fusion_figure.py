@@ -7,7 +7,7 @@ def _split_of(path: str) -> int:
 
 
 def main(smk, run):
-    from irpipe.fusion import results
+    from irpipe.report import fusion as results
 
     config = smk.config
     fcfg = config["fusion"]["figures"]

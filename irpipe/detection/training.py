@@ -4,7 +4,7 @@ Every variant except the FEN one trains on the cached frozen-I3D features (a bat
 whole videos padded to the longest; padded snippets are masked in the attention, the
 super-event and the loss). Features are standardised per dimension with training-set
 statistics (stored in the checkpoint). Training is seeded, checkpointed every
-``checkpoint_every`` epochs (atomic, ``irpipe.train.checkpoint``) and resumes from the last
+``checkpoint_every`` epochs (atomic, ``irpipe.checkpoints``) and resumes from the last
 checkpoint when one exists for the same configuration.
 
 The FEN variant (two-stream + SCA with FEN flow, the full InfDetNet) trains the flow
@@ -33,7 +33,7 @@ from ..data import stores
 from ..models.detector import SnippetDetector
 from ..models.fen import FlowEstimationNet, fen_input
 from ..models.tgm import masked_bce
-from ..train.checkpoint import load_checkpoint, save_checkpoint
+from ..checkpoints import load_checkpoint, save_checkpoint
 from .features import build_extractor, extract, flow_tensor, ir_tensor
 
 log = logging.getLogger(__name__)

@@ -13,14 +13,14 @@ Per split (``classify_split``), from the three Fisher-vector files of the split:
 Outputs ``concepts.h5`` (substitute concept scores of all videos, training ones out of
 fold), ``posteriors.h5`` (``video_id``, ``label_index`` of the test videos, one (N, C)
 array per method) and ``metrics.csv`` (method, split, accuracy = mean per-class
-accuracy, macro_ap = macro one-vs-rest AP, n_test). ``make_table1`` turns the per-split
+accuracy, macro_ap = macro one-vs-rest AP, n_test). ``irpipe.report.handcrafted.make_table1`` turns the per-split
 metrics into Table 1 with the paper's eight rows.
 """
 from __future__ import annotations
 
 import logging
 import os
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -144,22 +144,6 @@ def read_posteriors(path: str | os.PathLike) -> dict:
         out = {k: h5[k][()] for k in h5.keys()}
     out["video_id"] = [v.decode() if isinstance(v, bytes) else str(v) for v in out["video_id"]]
     return out
-
-
-def make_table1(metric_paths: Sequence[str | os.PathLike], csv_path, md_path, concept_name: str) -> pd.DataFrame:
-    from ..report.tables import summarise_splits, write_table
-
-    rows = pd.concat([pd.read_csv(p) for p in metric_paths], ignore_index=True)
-    rows["method"] = rows["method"].map(TABLE1_NAMES)
-    names = [TABLE1_NAMES[m] for m in METHODS]
-    df = summarise_splits(rows.to_dict("records"), names, paper=TABLE1_PAPER)
-    n_splits = rows["split"].nunique()
-    note = (f"Concept rows use a {concept_name} in place of the paper's 2,784 VideoStory46K detectors. "
-            f"Accuracy = mean per-class accuracy (the paper's \"AP\"); macro AP = macro one-vs-rest average "
-            f"precision. Mean ± std over {n_splits} split(s). Paper column: seed 000 Table 1 on InfAR; numbers "
-            "on the embedded synthetic data set are synthetic and not comparable to it.")
-    write_table(df, csv_path, md_path, title="Table 1: hand-crafted features (seed 000)", note=note)
-    return df
 
 
 def write_metrics(path, result: dict) -> None:

@@ -31,7 +31,7 @@ import torch
 from tqdm import tqdm
 
 from ..config import config_hash
-from ..data.clips import ClipSet, crop_size, load_clips, make_batch
+from ..data.clips import crop_size, load_clips, make_batch
 from ..errors import IrpipeError
 from ..eval.classification import classification_metrics
 from ..eval.knn import knn_scores
@@ -39,7 +39,7 @@ from ..eval.predictions import write_predictions
 from ..models.c3d import C3D, C3DSpec
 from ..models.dcl import dcl_loss, intra_class_variation, target_codes
 from ..models.pretrained import describe_init, load_port_weights
-from .checkpoint import load_checkpoint, save_checkpoint
+from ..checkpoints import load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
 

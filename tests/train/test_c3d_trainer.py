@@ -13,7 +13,7 @@ import torch
 from irpipe.config import validate_config
 from irpipe.eval.predictions import read_predictions
 from irpipe.train.c3d_trainer import run_stream, video_average
-from irpipe.train.checkpoint import load_checkpoint
+from irpipe.checkpoints import load_checkpoint
 from tests.c3d_helpers import make_dataset
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadInputError
-from ..io import atomic_path
+from .errors import BadInputError
+from .io import atomic_path
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
