@@ -82,7 +82,7 @@ def test_the_scan_sees_a_write_open():
 LAYERS = [
     {"errors"},
     {"io"},
-    {"config", "checkpoints"},
+    {"config", "checkpoints", "devices"},
     {"data"},
     {"flow", "eval", "models"},
     {"features", "train"},

@@ -30,8 +30,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..checkpoints import load_checkpoint, save_checkpoint
 from ..config import config_hash
 from ..data.clips import crop_size, load_clips, make_batch
+from ..devices import resolve_device
 from ..errors import IrpipeError
 from ..eval.classification import classification_metrics
 from ..eval.knn import knn_scores
@@ -39,7 +41,6 @@ from ..eval.predictions import write_predictions
 from ..models.c3d import C3D, C3DSpec
 from ..models.dcl import dcl_loss, intra_class_variation, target_codes
 from ..models.pretrained import describe_init, load_port_weights
-from ..checkpoints import load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +77,6 @@ class TrainSettings:
                    channels_last=bool(t["channels_last"]),
                    input_mean=float(c3d["clips"]["input_mean"]), input_std=float(c3d["clips"]["input_std"]),
                    optimizer=str(t["optimizer"]))
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise IrpipeError(f"c3d.device is '{name}' but no CUDA device is available (use 'auto' or 'cpu')")
-    return dev
 
 
 def _step_seed(seed: int, step: int) -> int:
@@ -248,7 +240,7 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
     frame store for the IR stream, the flow store for the flow stream)."""
     videos = videos.sort_values(["subset", "video_id"], kind="stable").reset_index(drop=True)
     settings = TrainSettings.from_config(c3d)
-    device = resolve_device(c3d["device"])
+    device = resolve_device(c3d["device"], "c3d.device")
     clip_len = int(c3d["clips"]["clip_len"])
     data = load_clips(list(videos["path"]), list(videos["video_id"]), list(videos["label_index"]), stream,
                       clip_len, size=c3d["frame_size"], on_bad=on_bad)
