@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..checkpoints import load_checkpoint, save_checkpoint
+from ..checkpoints import resume, save_checkpoint, save_progress
 from ..config import config_hash
 from ..data.clips import crop_size, load_clips, make_batch
 from ..devices import resolve_device
@@ -128,17 +128,8 @@ def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSe
     y_all = torch.as_tensor(labels, dtype=torch.long, device=device)
     q = torch.as_tensor(q_table, device=device) if q_table is not None else None
     opt = make_optimizer(model, settings)
-    start = 0
     ckpt = Path(checkpoint_path) if checkpoint_path else None
-    if ckpt is not None and ckpt.exists():
-        state = load_checkpoint(ckpt, map_location=device)
-        if state.get("fingerprint") == fingerprint:
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            start = int(state["step"])
-            log.info("resumed from %s at step %d of %d", ckpt, start, settings.iterations)
-        else:
-            log.warning("ignoring checkpoint %s: it was written for other settings or data", ckpt)
+    start, _ = resume(ckpt, fingerprint, {"model": model}, opt, map_location=device)
     n = len(clips)
     model.train()
     t0 = time.perf_counter()
@@ -175,8 +166,7 @@ def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSe
         if done % max(1, settings.log_every) == 0:
             bar.set_postfix(loss=f"{parts['loss']:.3f}")
         if ckpt is not None and (done % settings.checkpoint_every == 0 or done == settings.iterations):
-            save_checkpoint(ckpt, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                   "step": done, "fingerprint": fingerprint})
+            save_progress(ckpt, fingerprint, done, {"model": model}, opt)
         for cb in callbacks:
             cb(done, parts)
     elapsed = time.perf_counter() - t0
