@@ -39,9 +39,9 @@ from irpipe.io import write_json, write_text  # noqa: E402
 log = logging.getLogger("tvl1_speed")
 
 DEFAULTS = validate_config({})["flow"]["tvl1"]  # the schema's defaults are OpenCV's
+# ../shared beside the checkout (the main one, or a worktree one level further down)
 CLIP_CANDIDATES = [ROOT.parent / "shared" / "data" / "real_clips" / "armwrestling_h264_340x256.mp4",
-                   ROOT.parent.parent / "shared" / "data" / "real_clips" / "armwrestling_h264_340x256.mp4",
-                   Path("/work/shared/data/real_clips/armwrestling_h264_340x256.mp4")]
+                   ROOT.parent.parent / "shared" / "data" / "real_clips" / "armwrestling_h264_340x256.mp4"]
 
 
 def load_frames(n: int, h: int, w: int) -> tuple[np.ndarray, str]:

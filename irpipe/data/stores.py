@@ -13,7 +13,6 @@ Datasets are chunked one frame per chunk so a clip reads only its frames.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Mapping
 
 import h5py
@@ -55,11 +54,6 @@ def read_array(path: str | os.PathLike, name: str, start: int | None = None,
         if name not in h5:
             raise KeyError(f"{path}: no dataset '{name}' (has {sorted(h5.keys())})")
         return h5[name][slice(start, stop)]
-
-
-def n_items(path: str | os.PathLike, name: str) -> int:
-    with h5py.File(path, "r") as h5:
-        return int(h5[name].shape[0])
 
 
 def read_frames(path: str | os.PathLike, size: str | None = None, start: int | None = None,

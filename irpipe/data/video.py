@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
@@ -73,20 +72,6 @@ def to_grey(frame: np.ndarray) -> np.ndarray:
     if frame.shape[2] == 4:
         return cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY)
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-
-
-def iter_frames(path: str | os.PathLike) -> Iterator[np.ndarray]:
-    """Yield decoded grey frames one at a time."""
-    path = Path(path)
-    cap = _open(path)
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            yield to_grey(frame)
-    finally:
-        cap.release()
 
 
 def _expected_count(cap: cv2.VideoCapture) -> int:
