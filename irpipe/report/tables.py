@@ -57,10 +57,10 @@ def to_markdown(df: pd.DataFrame, title: str | None = None, note: str | None = N
     if split_cols:
         shown[f"{_METRIC_LABELS.get(metrics[0], metrics[0])} per split"] = [
             ", ".join(f"{r[c]:.1f}" for c in split_cols if not pd.isna(r[c])) for _, r in df.iterrows()]
-    return _document(shown, title, note)
+    return markdown_text(shown, title, note)
 
 
-def _document(shown: pd.DataFrame, title: str | None, note: str | None) -> str:
+def markdown_text(shown: pd.DataFrame, title: str | None = None, note: str | None = None) -> str:
     """Title, the table (cells already formatted as text; tabulate must not re-parse them as
     numbers) and a note below."""
     lines = [f"### {title}", ""] if title else []
@@ -77,7 +77,7 @@ def markdown_table(df: pd.DataFrame, title: str, note: str | None = None,
     shown = df[[c for c in df.columns if c not in hide]].copy()
     for c in shown.columns:
         shown[c] = [_cell(v) for v in shown[c]]
-    return _document(shown, title, note)
+    return markdown_text(shown, title, note)
 
 
 def _cell(v) -> str:
