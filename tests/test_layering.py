@@ -167,3 +167,29 @@ def test_the_import_parser(tmp_path, monkeypatch):
     assert any("models/m.py:1" in v and "irpipe.train.x" in v for v in found), found
     assert any("models/m.py:5" in v and "irpipe.report" in v for v in found), found
     assert not any("models/m.py:3" in v for v in found)
+
+
+def test_workflow_scripts_import_what_exists():
+    """Every ``from irpipe... import name`` in workflow_scripts/ (lazy ones too) resolves: the
+    scripts only run under Snakemake, so a moved function would otherwise surface in a job."""
+    import importlib
+
+    missing = []
+    for path in sorted((REPO / "workflow_scripts").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "irpipe":
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    if not hasattr(module, alias.name):
+                        try:
+                            importlib.import_module(f"{node.module}.{alias.name}")
+                        except ImportError:
+                            missing.append(f"{path.name}:{node.lineno} {node.module}.{alias.name}")
+    assert missing == []
+
+
+def test_rules_do_not_write_hdf5():
+    """Python inside rules/ (not parseable as a module) is checked for h5py use by text."""
+    hits = [f"{p.name}:{i}" for p in sorted((REPO / "rules").glob("*.smk")) + [REPO / "Snakefile"]
+            for i, line in enumerate(p.read_text().splitlines(), 1) if "h5py" in line]
+    assert hits == []
