@@ -205,6 +205,8 @@ def test_hdf5_writer_on_full_disk(tmp_path, writer, how):
         with pytest.raises(OutputWriteError, match=r"could not write .*out/result\.h5: No space left on device"):
             HDF5_WRITERS[writer](src, out)
         assert _leftovers(disk) == [], "a partial or temporary file was left behind"
+    import torch
+    assert torch.is_grad_enabled(), "a failed writer left autograd switched off for the process"
     # The same call on a healthy disk writes the file (the failure above was the disk's).
     HDF5_WRITERS[writer](src, tmp_path / "ok.h5")
     assert (tmp_path / "ok.h5").stat().st_size > 0
