@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,6 +33,7 @@ from irpipe.models.c3d import C3D, C3DSpec, CONV_LAYERS, POOLS, count_parameters
 from irpipe.models.dcl import dcl_loss, target_codes  # noqa: E402
 from irpipe.train.c3d_trainer import TrainSettings, _autocast, _to_input, make_optimizer, prepare_model  # noqa: E402
 from irpipe.data.clips import make_batch  # noqa: E402
+from irpipe.report.tables import markdown_text  # noqa: E402
 
 log = logging.getLogger("c3d_speed")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -151,15 +153,15 @@ def write_results(dev_name: str, rows: list[dict], note: str) -> None:
             "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "note": note}
     (RESULTS / f"c3d_speed_{dev_name}.json").write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
     lines = [f"# C3D speed on {dev_name} ({meta['time_utc']}, torch {meta['torch']}, {meta['threads']} threads)", "",
-             note, "",
-             "| size | device | batch | params | GFLOP/clip fwd | train clips/s | infer clips/s | train GFLOP/s | of bf16 peak |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        frac = r.get("train_fraction_of_bf16_peak")
-        lines.append(f"| {r['size']} | {r.get('gpu', r['device'])} | {r['batch']} | {r['params']:,} | "
-                     f"{r['forward_gflop_per_clip']:.2f} | {r['train_clips_per_s']:.2f} | {r['infer_clips_per_s']:.2f} | "
-                     f"{1000 * r['train_tflops']:.2f} | {'' if frac is None else f'{100 * frac:.1f}%'} |")
-    (RESULTS / f"c3d_speed_{dev_name}.md").write_text("\n".join(lines) + "\n")
+             note, ""]
+    table = pd.DataFrame([{
+        "size": r["size"], "device": r.get("gpu", r["device"]), "batch": str(r["batch"]),
+        "params": f"{r['params']:,}", "GFLOP/clip fwd": f"{r['forward_gflop_per_clip']:.2f}",
+        "train clips/s": f"{r['train_clips_per_s']:.2f}", "infer clips/s": f"{r['infer_clips_per_s']:.2f}",
+        "train GFLOP/s": f"{1000 * r['train_tflops']:.2f}",
+        "of bf16 peak": "" if r.get("train_fraction_of_bf16_peak") is None
+        else f"{100 * r['train_fraction_of_bf16_peak']:.1f}%"} for r in rows])
+    (RESULTS / f"c3d_speed_{dev_name}.md").write_text("\n".join(lines) + "\n" + markdown_text(table))
 
 
 def main(argv=None) -> int:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,13 +36,14 @@ from irpipe.flow.images import flow_agreement  # noqa: E402
 from irpipe.flow.tvl1 import OpenCVTVL1, set_cpu_threads  # noqa: E402
 from irpipe.flow.tvl1_torch import TorchTVL1  # noqa: E402
 from irpipe.io import write_json, write_text  # noqa: E402
+from irpipe.report.tables import markdown_text  # noqa: E402
 
 log = logging.getLogger("tvl1_speed")
 
 DEFAULTS = validate_config({})["flow"]["tvl1"]  # the schema's defaults are OpenCV's
+# ../shared beside the checkout (the main one, or a worktree one level further down)
 CLIP_CANDIDATES = [ROOT.parent / "shared" / "data" / "real_clips" / "armwrestling_h264_340x256.mp4",
-                   ROOT.parent.parent / "shared" / "data" / "real_clips" / "armwrestling_h264_340x256.mp4",
-                   Path("/work/shared/data/real_clips/armwrestling_h264_340x256.mp4")]
+                   ROOT.parent.parent / "shared" / "data" / "real_clips" / "armwrestling_h264_340x256.mp4"]
 
 
 def load_frames(n: int, h: int, w: int) -> tuple[np.ndarray, str]:
@@ -174,17 +176,15 @@ def main(argv=None) -> int:
              ""]
     if args.note:
         lines += [f"Note: {args.note}", ""]
-    lines += ["| size (HxW) | backend | device | pairs | pairs/s | ratio to OpenCV | EPE px | 8-bit xy | mag | frames |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
     def fmt(r, key):
         return f"{r[key]:.4f}" if key in r else "ref"
 
-    for r in results["rows"]:
-        lines.append(f"| {r['size']} | {r['backend']} | {r['device']} | {r['pairs']} | {r['pairs_per_s']:.2f} | "
-                     f"{r['ratio_to_opencv']:.2f} | {fmt(r, 'mean_epe_px')} | "
-                     f"{fmt(r, 'img8_xy_within_1')} | {fmt(r, 'img8_mag_within_1')} | "
-                     f"{r['source']} |")
-    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
+    table = pd.DataFrame([{
+        "size (HxW)": r["size"], "backend": r["backend"], "device": r["device"], "pairs": str(r["pairs"]),
+        "pairs/s": f"{r['pairs_per_s']:.2f}", "ratio to OpenCV": f"{r['ratio_to_opencv']:.2f}",
+        "EPE px": fmt(r, "mean_epe_px"), "8-bit xy": fmt(r, "img8_xy_within_1"),
+        "mag": fmt(r, "img8_mag_within_1"), "frames": r["source"]} for r in results["rows"]])
+    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n" + markdown_text(table))
     log.info("wrote %s.{md,json}", out)
     return 0
 

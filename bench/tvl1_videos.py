@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from irpipe.config import load_config  # noqa: E402
@@ -23,6 +25,7 @@ from irpipe.data.stores import read_frames  # noqa: E402
 from irpipe.flow.images import flow_agreement  # noqa: E402
 from irpipe.flow.tvl1 import compute_video_flow, make_backend, set_cpu_threads  # noqa: E402
 from irpipe.io import write_json, write_text  # noqa: E402
+from irpipe.report.tables import markdown_text  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -75,13 +78,14 @@ def main(argv=None) -> int:
                                           "load_avg_1min_end": load, "rows": rows})
     lines = ["# TV-L1 on whole workflow videos: OpenCV vs torch (CPU)", "",
              f"{args.threads} thread(s) each, torch batch {args.batch_size}, frames of the embedded default "
-             f"(synthetic) run; 1-min load average at the end {load:.1f}.", "",
-             "| dataset | frames | videos | pairs | OpenCV pairs/s | torch pairs/s | ratio | worst EPE px | worst x/y within 1, bound 20 | same, config bound |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['dataset']} | {r['size']} | {r['videos']} | {r['pairs']} | {r['opencv_pairs_per_s']:.2f} | "
-              f"{r['torch_pairs_per_s']:.2f} | {r['ratio_to_opencv']:.2f} | {r['worst_mean_epe_px']:.4f} | "
-              f"{r['worst_xy_within_1_bound20']:.4f} | {r['worst_xy_within_1']:.4f} ({r['bound']} px) |" for r in rows]
-    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
+             f"(synthetic) run; 1-min load average at the end {load:.1f}.", ""]
+    table = pd.DataFrame([{
+        "dataset": r["dataset"], "frames": r["size"], "videos": str(r["videos"]), "pairs": str(r["pairs"]),
+        "OpenCV pairs/s": f"{r['opencv_pairs_per_s']:.2f}", "torch pairs/s": f"{r['torch_pairs_per_s']:.2f}",
+        "ratio": f"{r['ratio_to_opencv']:.2f}", "worst EPE px": f"{r['worst_mean_epe_px']:.4f}",
+        "worst x/y within 1, bound 20": f"{r['worst_xy_within_1_bound20']:.4f}",
+        "same, config bound": f"{r['worst_xy_within_1']:.4f} ({r['bound']} px)"} for r in rows])
+    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n" + markdown_text(table))
     return 0
 
 

@@ -84,6 +84,37 @@ def write_npz(path: str | os.PathLike, **arrays) -> None:
         np.savez_compressed(tmp, **arrays)
 
 
+@contextlib.contextmanager
+def hdf5_writer(path: str | os.PathLike) -> Iterator[Any]:
+    """Yield an ``h5py.File`` open for writing whose content lands at ``path`` atomically.
+
+    The one way irpipe writes HDF5. The file is built in memory and written with plain
+    Python I/O: when the disk is full, HDF5 writing to disk itself reports the failure only
+    at close, as a RuntimeError, and then crashes the interpreter (segmentation fault) when
+    it retries the flush at exit (seen with h5py 3 on a full tmpfs;
+    tests/faults/test_disk_full.py). Plain writes raise OSError(ENOSPC), which atomic_path
+    turns into an OutputWriteError naming the file. An exception inside the block leaves
+    nothing behind.
+    """
+    import io
+
+    import h5py  # lazy: io is imported by jobs that never touch HDF5
+
+    with atomic_path(path, suffix=".tmp.h5") as tmp:
+        buf = io.BytesIO()
+        with h5py.File(buf, "w") as h5:
+            yield h5
+        with open(tmp, "wb") as fh:
+            fh.write(buf.getbuffer())
+
+
+def hdf5_strings(values) -> tuple[np.ndarray, Any]:
+    """``(data, dtype)`` for a variable-length UTF-8 string dataset."""
+    import h5py
+
+    return np.array([str(v) for v in values], dtype=object), h5py.string_dtype("utf-8")
+
+
 def link_or_copy(src: str | os.PathLike, dest: str | os.PathLike) -> None:
     """Put ``src``'s content at ``dest`` atomically: a hard link where the filesystem allows
     one (no extra space or time), else a copy."""

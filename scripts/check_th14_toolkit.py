@@ -16,7 +16,6 @@ they do not agree to four decimals). Needs ``octave`` on PATH.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from irpipe.eval.detection import evaluate_files  # noqa: E402

@@ -60,6 +60,17 @@ def video_factory(tmp_path):
 
 
 @pytest.fixture
+def one_torch_thread():
+    """Small tensors: one intra-op thread is faster (and far faster on a loaded machine)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture
 def real_clips() -> list[Path]:
     if not REAL_CLIPS.is_dir():
         pytest.skip(f"real clips folder {REAL_CLIPS} is absent in this checkout")

@@ -59,6 +59,7 @@ def test_failed_job_is_marked_failed(cfg):
     assert run.info.status == "FAILED" and "decoder exploded" in run.data.tags["irpipe.error"]
 
 
+@pytest.mark.slow  # 36 s measured on two shared cores (six spawned MLflow client processes)
 def test_many_jobs_logging_at_once(cfg):
     ctx = mp.get_context("spawn")
     with ctx.Pool(6) as pool:

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from irpipe.detection.tables import build_tables, write_all
+from irpipe.detection.tables import TITLES, build_tables
+from irpipe.report.tables import write_tables
 from irpipe.io import write_csv
 from irpipe.workflow import run_script
 
@@ -24,7 +25,7 @@ def main(smk, run):
             f"FEN variant: joint {dcfg['fen']['joint_epochs']} epochs from the SCA (TV-L1) model after "
             f"{dcfg['fen']['pretrain_epochs']} L1-only FEN epochs. Paper columns: InfDet, seed 001.")
     tables = build_tables(evals)
-    write_all(tables, Path(smk.output[0]).parent, note)
+    write_tables(tables, Path(smk.output[0]).parent, TITLES, note)
     per_class = pd.concat([pd.read_csv(p) for p in evals.values()], ignore_index=True)
     write_csv(smk.output.per_class, per_class)
     for v, m in ((v, s["map"]) for v, s in summaries.items()):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from irpipe.detection.pipeline import read_classes
-from irpipe.detection.timeline import plot_timeline
+from irpipe.report.timeline import plot_timeline
 from irpipe.workflow import run_script
 
 

@@ -8,7 +8,7 @@ def _split_of(path: str) -> int:
 
 def main(smk, run):
     from irpipe.data.datasets import read_classes_file
-    from irpipe.fusion import results
+    from irpipe.report import fusion as results
 
     config = smk.config
     fcfg = config["fusion"]["figures"]

@@ -3,7 +3,7 @@ from irpipe.workflow import run_script
 
 
 def main(smk, run):
-    from irpipe.fusion import results
+    from irpipe.report import fusion as results
     from irpipe.report import provenance
 
     config = smk.config

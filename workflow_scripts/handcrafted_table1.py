@@ -1,11 +1,9 @@
 """Table 1 of seed 000 (eight rows, per split and mean +- std) and the stage's bad inputs."""
 import json
 
-import pandas as pd
-
 from irpipe.errors import BadInput, bad_inputs_frame
-from irpipe.features.baseline import make_table1
 from irpipe.io import write_csv
+from irpipe.report.handcrafted import make_table1
 from irpipe.workflow import run_script
 
 

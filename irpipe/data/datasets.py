@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..errors import BadInput, BadInputError, BadInputsError, ConfigError, handle_bad_input
@@ -532,11 +531,3 @@ def detection_manifest(dcfg: dict, policy: str, synthetic_root: str | Path | Non
 def thumos_class_list(classes: Sequence[str]) -> str:
     """THUMOS14-style class list: ``id name`` per line, ids from 1."""
     return "".join(f"{i + 1} {c}\n" for i, c in enumerate(classes))
-
-
-def empty_bad_inputs() -> list[BadInput]:
-    return []
-
-
-def describe(df: pd.DataFrame) -> dict:
-    return {"n_videos": int(len(df)), "mean_frames": float(np.mean(df["n_frames"])) if len(df) else 0.0}

@@ -14,15 +14,13 @@ Datasets are chunked one frame per chunk so a clip reads only its frames.
 """
 from __future__ import annotations
 
-import io
 import os
-from pathlib import Path
 from typing import Mapping
 
 import h5py
 import numpy as np
 
-from ..io import atomic_path
+from ..io import hdf5_writer
 
 
 def _compression(kind: str, level: int) -> dict:
@@ -35,26 +33,16 @@ def _compression(kind: str, level: int) -> dict:
 
 def write_arrays(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs: Mapping,
                  compression: str = "gzip", level: int = 4) -> None:
-    """Write named arrays (first axis = time) and attributes to one HDF5 file, atomically.
-
-    The file is built in memory and written with plain Python I/O: when the disk is full,
-    HDF5 writing to disk itself reports the failure only at close, as a RuntimeError, and
-    then crashes the interpreter (segmentation fault) when it retries the flush at exit
-    (seen with h5py 3 on a full tmpfs; tests/faults/test_disk_full.py). Plain writes raise
-    OSError(ENOSPC), which atomic_path turns into an OutputWriteError naming the file.
-    """
-    with atomic_path(path, suffix=".tmp.h5") as tmp:
-        buf = io.BytesIO()
-        with h5py.File(buf, "w") as h5:
-            for name, arr in arrays.items():
-                arr = np.ascontiguousarray(arr)
-                chunks = (1,) + arr.shape[1:] if arr.ndim >= 2 and arr.shape[0] > 0 else None
-                h5.create_dataset(name, data=arr, chunks=chunks,
-                                  **(_compression(compression, level) if chunks else {}))
-            for key, value in attrs.items():
-                h5.attrs[key] = "" if value is None else value
-        with open(tmp, "wb") as fh:
-            fh.write(buf.getbuffer())
+    """Write named arrays (first axis = time) and attributes to one HDF5 file, atomically
+    (through ``irpipe.io.hdf5_writer``, which survives a full disk)."""
+    with hdf5_writer(path) as h5:
+        for name, arr in arrays.items():
+            arr = np.ascontiguousarray(arr)
+            chunks = (1,) + arr.shape[1:] if arr.ndim >= 2 and arr.shape[0] > 0 else None
+            h5.create_dataset(name, data=arr, chunks=chunks,
+                              **(_compression(compression, level) if chunks else {}))
+        for key, value in attrs.items():
+            h5.attrs[key] = "" if value is None else value
 
 
 def read_attrs(path: str | os.PathLike) -> dict:
@@ -68,11 +56,6 @@ def read_array(path: str | os.PathLike, name: str, start: int | None = None,
         if name not in h5:
             raise KeyError(f"{path}: no dataset '{name}' (has {sorted(h5.keys())})")
         return h5[name][slice(start, stop)]
-
-
-def n_items(path: str | os.PathLike, name: str) -> int:
-    with h5py.File(path, "r") as h5:
-        return int(h5[name].shape[0])
 
 
 def read_frames(path: str | os.PathLike, size: str | None = None, start: int | None = None,

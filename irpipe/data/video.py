@@ -16,7 +16,6 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
@@ -156,23 +155,6 @@ def to_grey(frame: np.ndarray) -> np.ndarray:
     if frame.shape[2] == 4:
         return cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY)
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-
-
-def iter_frames(path: str | os.PathLike, fps: float | None = None) -> Iterator[np.ndarray]:
-    """Yield decoded grey frames one at a time (``fps`` is needed only for image sequences)."""
-    path = Path(path)
-    if path.is_dir():
-        yield from read_video(path, fps=fps)[0]
-        return
-    cap = _open(path)
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            yield to_grey(frame)
-    finally:
-        cap.release()
 
 
 def _expected_count(cap: cv2.VideoCapture) -> int:

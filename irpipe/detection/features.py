@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ..data import stores
 from ..errors import BadInput, BadInputError, handle_bad_input
-from ..io import atomic_path
+from ..io import hdf5_writer
 from ..models.i3d import InceptionI3d, load_i3d_weights
 from .data import SNIPPET
 
@@ -83,12 +83,12 @@ def extract_dataset(videos: Iterable[str], frame_stores: Mapping[str, str | os.P
                     policy: str = "error", dataset: str = "detection", bad: list[BadInput] | None = None) -> dict:
     """Extract IR and TV-L1 flow I3D features of every video into one HDF5 cache."""
     icfg = cfg["i3d"]
-    torch.set_grad_enabled(False)
     ir_model, ir_init = build_extractor("ir", icfg, seed)
     fl_model, fl_init = build_extractor("flow", icfg, seed)
     bad = bad if bad is not None else []
     n = 0
-    with atomic_path(out_path, suffix=".tmp.h5") as tmp, h5py.File(tmp, "w") as h5:
+    # no_grad as a block: an exception mid-extraction leaves the caller's grad mode as it was.
+    with torch.no_grad(), hdf5_writer(out_path) as h5:
         for vid in tqdm(list(videos), desc=f"I3D features ({dataset})", mininterval=5):
             fpath, wpath = Path(frame_stores[vid]), Path(flow_stores[vid])
             try:
@@ -112,7 +112,6 @@ def extract_dataset(videos: Iterable[str], frame_stores: Mapping[str, str | os.P
             n += 1
         h5.attrs.update({"ir_init": ir_init, "flow_init": fl_init, "width": float(icfg["width"]),
                          "feature_dim": int(ir_model.feature_dim), "frame_size": frame_size, "snippet": SNIPPET})
-    torch.set_grad_enabled(True)
     return {"videos": n, "ir_init": ir_init, "flow_init": fl_init, "feature_dim": ir_model.feature_dim}
 
 

@@ -1,13 +1,11 @@
-"""Paper-shaped tables of seed 001 (Tables III-VI) from the per-variant evaluations."""
+"""Paper-shaped tables of seed 001 (Tables III-VI) from the per-variant evaluations, as data
+(``irpipe.report.tables.write_tables`` writes them)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
-import numpy as np
 import pandas as pd
-
-from ..io import write_csv, write_text
 
 PAPER_T3 = {"ir": [41.83, 40.12, 38.59, 36.70, 34.05], "sca_fen": [42.41, 42.12, 41.69, 40.64, 37.83]}
 TABLE3 = [("TGM (I3D features of the IR stream)", "ir"), ("InfDetNet (two-stream + SCA with FEN)", "sca_fen")]
@@ -51,25 +49,6 @@ def build_tables(evals: Mapping[str, str | Path]) -> dict[str, pd.DataFrame]:
     return {"infdet_table3": t3, "infdet_table4": t4, "infdet_table5": t5}
 
 
-def markdown(df: pd.DataFrame, title: str, note: str | None = None) -> str:
-    cols = [c for c in df.columns if c != "variant"]
-    lines = [f"### {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in df.iterrows():
-        cells = []
-        for c in cols:
-            v = r[c]
-            if isinstance(v, float) and np.isnan(v):
-                cells.append("")
-            elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-                cells.append(f"{v:,}")
-            else:
-                cells.append(f"{v:.2f}" if isinstance(v, float) else str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    if note:
-        lines += ["", note]
-    return "\n".join(lines) + "\n"
-
-
 TITLES = {
     "infdet_table3": "Table III (seed 001): mAP (%) at tIoU 0.1-0.5, TGM baseline vs InfDetNet",
     "infdet_table4": "Table IV (seed 001): ablation of streams and attention, mAP (%)",
@@ -77,15 +56,6 @@ TITLES = {
     "infdet_table6": "Table VI (seed 001): FEN parameters and FLOPs per frame at 256x256",
     "infdet_recognition": "Recognition mode (seed 001): average snippet scores over trimmed videos",
 }
-
-
-def write_all(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, note: str) -> list[Path]:
-    paths = []
-    for name, df in tables.items():
-        write_csv(Path(out_dir) / f"{name}.csv", df)
-        write_text(Path(out_dir) / f"{name}.md", markdown(df, TITLES[name], note))
-        paths += [Path(out_dir) / f"{name}.csv", Path(out_dir) / f"{name}.md"]
-    return paths
 
 
 def table6(size: int = 256) -> pd.DataFrame:

@@ -4,7 +4,7 @@ Every variant except the FEN one trains on the cached frozen-I3D features (a bat
 whole videos padded to the longest; padded snippets are masked in the attention, the
 super-event and the loss). Features are standardised per dimension with training-set
 statistics (stored in the checkpoint). Training is seeded, checkpointed every
-``checkpoint_every`` epochs (atomic, ``irpipe.train.checkpoint``) and resumes from the last
+``checkpoint_every`` epochs (atomic, ``irpipe.checkpoints``) and resumes from the last
 checkpoint when one exists for the same configuration.
 
 The FEN variant (two-stream + SCA with FEN flow, the full InfDetNet) trains the flow
@@ -33,7 +33,7 @@ from ..data import stores
 from ..models.detector import SnippetDetector
 from ..models.fen import FlowEstimationNet, fen_input
 from ..models.tgm import masked_bce
-from ..train.checkpoint import load_checkpoint, save_checkpoint
+from ..checkpoints import resume, save_progress
 from .features import build_extractor, extract, flow_tensor, ir_tensor
 
 log = logging.getLogger(__name__)
@@ -100,17 +100,7 @@ def train_variant(fusion: str, clips: Sequence[Clip], n_classes: int, cfg: Mappi
     model = build_model(fusion, dim, n_classes, cfg)
     opt = torch.optim.Adam(model.parameters(), lr=tcfg["lr"], weight_decay=tcfg["weight_decay"])
     key = config_hash({"fusion": fusion, "cfg": dict(cfg), "seed": seed, "videos": [c.video_id for c in clips]})
-    start = 0
-    if ckpt_path and Path(ckpt_path).exists():
-        state = load_checkpoint(ckpt_path)
-        if state.get("key") == key:
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            start = int(state["epoch"])
-            torch.set_rng_state(state["torch_rng"])
-            log.info("resumed %s from %s at epoch %d", fusion, ckpt_path, start)
-        else:
-            log.info("checkpoint %s belongs to another configuration; training from scratch", ckpt_path)
+    start, _ = resume(ckpt_path, key, {"model": model}, opt)
     bs = int(tcfg["batch_videos"])
     every = int(tcfg["checkpoint_every"])
     for epoch in tqdm(range(start, epochs), desc=f"train {fusion}", mininterval=5, initial=start, total=epochs):
@@ -127,9 +117,8 @@ def train_variant(fusion: str, clips: Sequence[Clip], n_classes: int, cfg: Mappi
         if log_fn:
             log_fn(f"{fusion}.train_bce", total / len(clips), epoch + 1)
         if ckpt_path and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
-            save_checkpoint(ckpt_path, {"key": key, "epoch": epoch + 1, "model": model.state_dict(),
-                                        "optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state(),
-                                        "stats": {k: torch.from_numpy(v) for k, v in stats.items()}})
+            save_progress(ckpt_path, key, epoch + 1, {"model": model}, opt, rng=True,
+                          stats={k: torch.from_numpy(v) for k, v in stats.items()})
     model.eval()
     return model, stats
 
@@ -204,16 +193,8 @@ def train_fen_variant(train: Sequence[Clip], test: Sequence[Clip], n_classes: in
     params = list(fen.parameters()) + list(model.parameters())
     opt = torch.optim.Adam(params, lr=fcfg["joint_lr"], weight_decay=cfg["train"]["weight_decay"])
     fm, fs = torch.from_numpy(stats["flow_mean"])[:, None], torch.from_numpy(stats["flow_std"])[:, None]
-    start = 0
     key = config_hash({"cfg": dict(cfg), "seed": seed, "videos": [c.video_id for c in train]})
-    if ckpt_path and Path(ckpt_path).exists():
-        st = load_checkpoint(ckpt_path)
-        if st.get("key") == key:
-            fen.load_state_dict(st["fen"])
-            model.load_state_dict(st["model"])
-            opt.load_state_dict(st["optimizer"])
-            start = int(st["epoch"])
-            log.info("resumed FEN variant at joint epoch %d", start)
+    start, _ = resume(ckpt_path, key, {"fen": fen, "model": model}, opt)
     for epoch in tqdm(range(start, int(fcfg["joint_epochs"])), desc="FEN joint", mininterval=5):
         model.train()
         fen.train()
@@ -236,8 +217,7 @@ def train_fen_variant(train: Sequence[Clip], test: Sequence[Clip], n_classes: in
             log_fn("sca_fen.joint_bce", tot_c / len(train), epoch + 1)
             log_fn("sca_fen.joint_l1", tot_l / len(train), epoch + 1)
         if ckpt_path:
-            save_checkpoint(ckpt_path, {"key": key, "epoch": epoch + 1, "fen": fen.state_dict(),
-                                        "model": model.state_dict(), "optimizer": opt.state_dict()})
+            save_progress(ckpt_path, key, epoch + 1, {"fen": fen, "model": model}, opt)
     model.eval()
     fen.eval()
     scores, l1 = {}, []

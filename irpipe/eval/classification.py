@@ -6,18 +6,26 @@ we report it as ``accuracy`` and, beside it, macro one-vs-rest average precision
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
-from sklearn.metrics import average_precision_score
+from sklearn.metrics import average_precision_score, balanced_accuracy_score
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
 
 def mean_class_accuracy(y_true, y_pred, n_classes: int | None = None) -> float:
-    """Mean over classes present in ``y_true`` of the fraction of that class predicted right."""
+    """Mean over classes present in ``y_true`` of the fraction of that class predicted right
+    (sklearn's balanced accuracy; ``n_classes``, when given, must bound every label)."""
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
         raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} must be equal-length vectors")
-    classes = np.unique(y_true) if n_classes is None else [c for c in range(n_classes) if np.any(y_true == c)]
-    return float(np.mean([np.mean(y_pred[y_true == c] == c) for c in classes]))
+    if n_classes is not None and len(y_true) and (y_true.min() < 0 or y_true.max() >= n_classes):
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}; got {sorted(set(y_true.tolist()))}")
+    with warnings.catch_warnings():
+        # a predicted class absent from y_true is expected here (it simply has no recall)
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        return float(balanced_accuracy_score(y_true, y_pred))
 
 
 def macro_ovr_average_precision(y_true, scores) -> float:
@@ -42,9 +50,7 @@ def classification_metrics(y_true, scores) -> dict[str, float]:
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int, normalise: bool = True) -> np.ndarray:
-    cm = np.zeros((n_classes, n_classes), dtype=np.float64)
-    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
-    if normalise:
-        rows = cm.sum(axis=1, keepdims=True)
-        cm = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
-    return cm
+    """(n_classes, n_classes) counts, or fractions of each true class (rows sum to 1; a class
+    without videos is a row of zeros) when ``normalise``."""
+    return sk_confusion_matrix(y_true, y_pred, labels=np.arange(n_classes),
+                               normalize="true" if normalise else None).astype(np.float64)

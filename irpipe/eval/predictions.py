@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 from ..errors import BadInputError
-from ..io import atomic_path
+from ..io import hdf5_strings, hdf5_writer
 
 REQUIRED = ("video_id", "label_index", "subset", "softmax", "codes")
 
@@ -27,18 +27,17 @@ def write_predictions(path: str | os.PathLike, video_id, label_index, subset, so
         raise ValueError("predictions: every dataset needs one row per video")
     if not (np.all(np.isfinite(softmax)) and np.all(np.isfinite(codes))):
         raise ValueError("predictions: non-finite softmax or codes (refusing to write NaN outputs)")
-    sdt = h5py.string_dtype("utf-8")
-    with atomic_path(path, suffix=".tmp.h5") as tmp:
-        with h5py.File(tmp, "w") as h5:
-            h5.create_dataset("video_id", data=np.array([str(v) for v in video_id], dtype=object), dtype=sdt)
-            h5.create_dataset("label_index", data=np.asarray(label_index, dtype=np.int64))
-            h5.create_dataset("subset", data=np.array([str(s) for s in subset], dtype=object), dtype=sdt)
-            h5.create_dataset("softmax", data=softmax)
-            h5.create_dataset("codes", data=codes)
-            if n_clips is not None:
-                h5.create_dataset("n_clips", data=np.asarray(n_clips, dtype=np.int64))
-            for key, value in attrs.items():
-                h5.attrs[key] = "" if value is None else value
+    with hdf5_writer(path) as h5:
+        ids, sdt = hdf5_strings(video_id)
+        h5.create_dataset("video_id", data=ids, dtype=sdt)
+        h5.create_dataset("label_index", data=np.asarray(label_index, dtype=np.int64))
+        h5.create_dataset("subset", data=hdf5_strings(subset)[0], dtype=sdt)
+        h5.create_dataset("softmax", data=softmax)
+        h5.create_dataset("codes", data=codes)
+        if n_clips is not None:
+            h5.create_dataset("n_clips", data=np.asarray(n_clips, dtype=np.int64))
+        for key, value in attrs.items():
+            h5.attrs[key] = "" if value is None else value
 
 
 def read_predictions(path: str | os.PathLike) -> dict:

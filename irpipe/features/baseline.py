@@ -13,21 +13,21 @@ Per split (``classify_split``), from the three Fisher-vector files of the split:
 Outputs ``concepts.h5`` (substitute concept scores of all videos, training ones out of
 fold), ``posteriors.h5`` (``video_id``, ``label_index`` of the test videos, one (N, C)
 array per method) and ``metrics.csv`` (method, split, accuracy = mean per-class
-accuracy, macro_ap = macro one-vs-rest AP, n_test). ``make_table1`` turns the per-split
+accuracy, macro_ap = macro one-vs-rest AP, n_test). ``irpipe.report.handcrafted.make_table1`` turns the per-split
 metrics into Table 1 with the paper's eight rows.
 """
 from __future__ import annotations
 
 import logging
 import os
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..errors import BadInputError
 from ..eval.classification import classification_metrics
-from ..io import atomic_path, write_csv
+from ..io import hdf5_strings, hdf5_writer, write_csv
 from .classifiers import LinearSVMProba
 from .concepts import SubstituteConceptBank
 from .encode import read_fv
@@ -114,33 +114,27 @@ def classify_split(fv_paths: Mapping[str, str], cfg: dict, seed: int, n_classes:
 
 def write_concepts(path: str | os.PathLike, result: dict, attrs: Mapping | None = None) -> None:
     """Substitute concept scores of every video of the split (training videos: out of fold)."""
-    import h5py
-
     c = result["concepts"]
-    with atomic_path(path, suffix=".tmp.h5") as tmp:
-        with h5py.File(tmp, "w") as h5:
-            h5.create_dataset("video_id", data=np.array(c["video_id"], dtype=object),
-                              dtype=h5py.string_dtype("utf-8"))
-            h5.create_dataset("label_index", data=np.asarray(c["label_index"], np.int64))
-            h5.create_dataset("is_train", data=np.asarray(c["is_train"], bool))
-            for k, v in c["scores"].items():
-                h5.create_dataset(f"scores_{k}", data=np.asarray(v, np.float32))
-            for k, v in (attrs or {}).items():
-                h5.attrs[k] = v
+    with hdf5_writer(path) as h5:
+        ids, sdt = hdf5_strings(c["video_id"])
+        h5.create_dataset("video_id", data=ids, dtype=sdt)
+        h5.create_dataset("label_index", data=np.asarray(c["label_index"], np.int64))
+        h5.create_dataset("is_train", data=np.asarray(c["is_train"], bool))
+        for k, v in c["scores"].items():
+            h5.create_dataset(f"scores_{k}", data=np.asarray(v, np.float32))
+        for k, v in (attrs or {}).items():
+            h5.attrs[k] = v
 
 
 def write_posteriors(path: str | os.PathLike, result: dict, attrs: Mapping | None = None) -> None:
-    import h5py
-
-    with atomic_path(path, suffix=".tmp.h5") as tmp:
-        with h5py.File(tmp, "w") as h5:
-            h5.create_dataset("video_id", data=np.array(result["video_id"], dtype=object),
-                              dtype=h5py.string_dtype("utf-8"))
-            h5.create_dataset("label_index", data=np.asarray(result["label_index"], np.int64))
-            for m in METHODS:
-                h5.create_dataset(m, data=np.asarray(result["posteriors"][m], np.float32))
-            for k, v in (attrs or {}).items():
-                h5.attrs[k] = v
+    with hdf5_writer(path) as h5:
+        ids, sdt = hdf5_strings(result["video_id"])
+        h5.create_dataset("video_id", data=ids, dtype=sdt)
+        h5.create_dataset("label_index", data=np.asarray(result["label_index"], np.int64))
+        for m in METHODS:
+            h5.create_dataset(m, data=np.asarray(result["posteriors"][m], np.float32))
+        for k, v in (attrs or {}).items():
+            h5.attrs[k] = v
 
 
 def read_posteriors(path: str | os.PathLike) -> dict:
@@ -150,22 +144,6 @@ def read_posteriors(path: str | os.PathLike) -> dict:
         out = {k: h5[k][()] for k in h5.keys()}
     out["video_id"] = [v.decode() if isinstance(v, bytes) else str(v) for v in out["video_id"]]
     return out
-
-
-def make_table1(metric_paths: Sequence[str | os.PathLike], csv_path, md_path, concept_name: str) -> pd.DataFrame:
-    from ..report.tables import summarise_splits, write_table
-
-    rows = pd.concat([pd.read_csv(p) for p in metric_paths], ignore_index=True)
-    rows["method"] = rows["method"].map(TABLE1_NAMES)
-    names = [TABLE1_NAMES[m] for m in METHODS]
-    df = summarise_splits(rows.to_dict("records"), names, paper=TABLE1_PAPER)
-    n_splits = rows["split"].nunique()
-    note = (f"Concept rows use a {concept_name} in place of the paper's 2,784 VideoStory46K detectors. "
-            f"Accuracy = mean per-class accuracy (the paper's \"AP\"); macro AP = macro one-vs-rest average "
-            f"precision. Mean ± std over {n_splits} split(s). Paper column: seed 000 Table 1 on InfAR; numbers "
-            "on the embedded synthetic data set are synthetic and not comparable to it.")
-    write_table(df, csv_path, md_path, title="Table 1: hand-crafted features (seed 000)", note=note)
-    return df
 
 
 def write_metrics(path, result: dict) -> None:

@@ -25,7 +25,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import BadInputError, ConfigError
-from ..io import atomic_path
+from ..io import hdf5_writer
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +36,13 @@ DIMS = {"dsift": {"descriptors": 128}, "osift": {"descriptors": 384},
 
 
 def write_descriptors(path: str | os.PathLike, arrays: dict, attrs: dict) -> None:
-    import h5py
-
-    with atomic_path(path, suffix=".tmp.h5") as tmp:
-        with h5py.File(tmp, "w") as h5:
-            for name, arr in arrays.items():
-                arr = np.ascontiguousarray(arr)
-                kw = {"compression": "gzip", "compression_opts": 4, "chunks": True} if arr.size else {}
-                h5.create_dataset(name, data=arr, **kw)
-            for k, v in attrs.items():
-                h5.attrs[k] = "" if v is None else v
+    with hdf5_writer(path) as h5:
+        for name, arr in arrays.items():
+            arr = np.ascontiguousarray(arr)
+            kw = {"compression": "gzip", "compression_opts": 4, "chunks": True} if arr.size else {}
+            h5.create_dataset(name, data=arr, **kw)
+        for k, v in attrs.items():
+            h5.attrs[k] = "" if v is None else v
 
 
 def read_descriptors(path: str | os.PathLike, part: str) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import BadInputError
-from ..io import atomic_path
+from ..io import hdf5_strings, hdf5_writer
 from .descriptors import PARTS, descriptor_attrs, read_descriptors
 from .fisher import FisherEncoder
 
@@ -38,8 +38,6 @@ def split_table(splits: pd.DataFrame, split: int) -> pd.DataFrame:
 def encode_split(kind: str, split: int, splits: pd.DataFrame, descriptor_paths: Mapping[str, str],
                  cfg: dict, seed: int, out_path: str | os.PathLike, progress: bool = False) -> dict:
     """Fit the encoders of one descriptor kind on a split's training videos; encode all videos."""
-    import h5py
-
     enc_cfg = cfg["encoding"]
     table = split_table(splits, split)
     missing = [v for v in table["video_id"] if v not in descriptor_paths]
@@ -102,15 +100,14 @@ def encode_split(kind: str, split: int, splits: pd.DataFrame, descriptor_paths: 
     attrs = {"kind": kind, "split": int(split), "parts": json.dumps(list(it)), "part_dims": json.dumps(part_dims),
              "gmm_components": enc_cfg["gmm_components"], "pca_dims": json.dumps(pca_dims),
              "n_samples": json.dumps(n_samples), "seed": part_seed, "bad_inputs": json.dumps(bad)}
-    with atomic_path(out_path, suffix=".tmp.h5") as tmp:
-        with h5py.File(tmp, "w") as h5:
-            h5.create_dataset("video_id", data=np.array(table["video_id"][keep].tolist(), dtype=object),
-                              dtype=h5py.string_dtype("utf-8"))
-            h5.create_dataset("label_index", data=table["label_index"][keep].astype(np.int64).to_numpy())
-            h5.create_dataset("is_train", data=table["is_train"][keep].to_numpy())
-            h5.create_dataset("fv", data=fv[keep], compression="gzip", compression_opts=1)
-            for k, v in attrs.items():
-                h5.attrs[k] = v
+    with hdf5_writer(out_path) as h5:
+        ids, sdt = hdf5_strings(table["video_id"][keep].tolist())
+        h5.create_dataset("video_id", data=ids, dtype=sdt)
+        h5.create_dataset("label_index", data=table["label_index"][keep].astype(np.int64).to_numpy())
+        h5.create_dataset("is_train", data=table["is_train"][keep].to_numpy())
+        h5.create_dataset("fv", data=fv[keep], compression="gzip", compression_opts=1)
+        for k, v in attrs.items():
+            h5.attrs[k] = v
     return {"n_videos": int(keep.sum()), "n_train": int((table["is_train"] & keep).sum()),
             "dim": int(fv.shape[1]), "n_bad": len(bad), "n_samples": int(sum(n_samples))}
 

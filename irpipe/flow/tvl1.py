@@ -73,16 +73,6 @@ def _u8(frame: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(np.rint(frame), 0, 255).astype(np.uint8))
 
 
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    try:
-        import torch
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        return "cpu"
-
-
 def set_cpu_threads(n: int, backend: str) -> None:
     """Limit the backend's CPU threads to what the job was given (Snakemake ``threads``).
 
@@ -104,7 +94,7 @@ def make_backend(backend: str, params: Mapping, device: str = "cpu", compile: bo
     if backend == "torch":
         from .tvl1_torch import TorchTVL1
 
-        return TorchTVL1(dict(params), device=resolve_device(device), compile=compile)
+        return TorchTVL1(dict(params), device=device, compile=compile)
     raise ValueError(f"unknown flow backend '{backend}' (opencv or torch)")
 
 

@@ -58,6 +58,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..devices import resolve_device
 from .tvl1 import pyramid_sizes  # noqa: F401  (torch-free; re-exported for callers of this module)
 
 log = logging.getLogger(__name__)
@@ -310,9 +311,7 @@ class TorchTVL1:
         mf = int(p["median_filtering"])
         if mf > 1 and mf % 2 == 0:
             raise ValueError(f"TorchTVL1: median_filtering must be odd, got {mf}")
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        self.device = resolve_device(device, "flow.device")
         self.dtype = dtype
         self.sync_every = int(sync_every) if sync_every else 8
         self._step = _step

@@ -22,6 +22,8 @@ from typing import Mapping
 
 import numpy as np
 
+from ..devices import resolve_device
+
 log = logging.getLogger(__name__)
 
 KINDS = ("single_layer", "two_layer")
@@ -73,15 +75,6 @@ class FusionNet:
         return out.cpu().numpy().astype(np.float64)
 
 
-def resolve_device(device: str | None) -> str:
-    torch = _torch()
-    if device in (None, "", "auto"):
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"fusion.nn.device is {device!r} but CUDA is not available")
-    return str(device)
-
-
 def train_fusion_net(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, epochs: int = 200,
                      lr: float = 1e-3, weight_decay: float = 5e-4, batch_size: int | None = None,
                      filters: int = 50, seed: int = 0, threads: int | None = None,
@@ -102,7 +95,7 @@ def train_fusion_net(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *,
         torch.set_num_threads(int(threads))
     try:
         return _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, filters, seed,
-                      resolve_device(device))
+                      resolve_device(device, "fusion.nn.device"))
     finally:
         torch.set_num_threads(previous_threads)
 

@@ -140,12 +140,3 @@ class C3D(nn.Module):
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def spec_from_config(cfg: dict, n_classes: int, with_dc: bool = True) -> C3DSpec:
-    """Build the network spec from the ``c3d`` config section."""
-    m = cfg["model"]
-    return C3DSpec(n_classes=n_classes, width_scale=float(m["width_scale"]), fc_dim=int(m["fc_dim"]),
-                   code_dim=int(cfg["dcl"]["code_dim"]) if with_dc else 0,
-                   clip_len=int(cfg["clips"]["clip_len"]), crop=int(cfg["clips"]["crop"]),
-                   dropout=float(m["dropout"]))

@@ -19,7 +19,6 @@ from .sca import CrossAttention, SelectiveCrossAttention, SelfAttention
 from .tgm import TGMHead
 
 FUSIONS = ("ir", "flow", "ir_sa", "ca", "sca", "min", "max", "concat")
-TWO_STREAM = {"ca", "sca", "min", "max", "concat"}
 
 
 class SnippetDetector(nn.Module):
@@ -39,10 +38,6 @@ class SnippetDetector(nn.Module):
                                                 sca.get("reduction", 8))
         in_dim = 2 * dim if fusion == "concat" else dim
         self.head = TGMHead(in_dim, n_classes, **head)
-
-    @property
-    def two_stream(self) -> bool:
-        return self.fusion in TWO_STREAM
 
     def fuse(self, xi: torch.Tensor, xf: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor:
         f = self.fusion

@@ -141,7 +141,7 @@ def load_i3d_weights(model: InceptionI3d, path: str | os.PathLike, strict_backbo
     """Load a state dict in the public port's key layout; the ``logits`` layer is skipped when
     its shape differs (a different number of classes). Returns the skipped keys.
     Raises BadInputError naming the file if a backbone key is missing or mis-shaped."""
-    from ..train.checkpoint import load_checkpoint
+    from ..checkpoints import load_checkpoint
 
     state = load_checkpoint(path)
     state = state.get("state_dict", state)

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from ..errors import BadInputError
-from ..train.checkpoint import load_checkpoint
+from ..checkpoints import load_checkpoint
 from .c3d import C3D, PORT_KEYS
 
 log = logging.getLogger(__name__)

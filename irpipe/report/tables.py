@@ -6,7 +6,7 @@ Every table is written as CSV (machine-readable, one row per method) and Markdow
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,31 +47,56 @@ def summarise_splits(rows: Iterable[dict], methods: Sequence[str],
 def to_markdown(df: pd.DataFrame, title: str | None = None, note: str | None = None,
                 metrics: Sequence[str] = ("accuracy", "macro_ap")) -> str:
     """Compact Markdown: method, mean +- std per metric, paper column, per-split values."""
-    cols = ["Method"]
-    for m in metrics:
-        cols.append(_METRIC_LABELS.get(m, m) + " (mean ± std)")
-    if "paper" in df:
-        cols.append("Paper")
     split_cols = [c for c in df.columns if c.startswith(f"{metrics[0]}_split")]
+    shown = pd.DataFrame({"Method": df["method"].astype(str)})
+    for m in metrics:
+        shown[_METRIC_LABELS.get(m, m) + " (mean ± std)"] = [
+            f"{a:.2f} ± {b:.2f}" for a, b in zip(df[f"{m}_mean"], df[f"{m}_std"])]
+    if "paper" in df:
+        shown["Paper"] = ["" if pd.isna(v) else f"{v:g}" for v in df["paper"]]
     if split_cols:
-        cols.append(f"{_METRIC_LABELS.get(metrics[0], metrics[0])} per split")
-    lines = []
-    if title:
-        lines += [f"### {title}", ""]
-    lines.append("| " + " | ".join(cols) + " |")
-    lines.append("|" + "---|" * len(cols))
-    for _, r in df.iterrows():
-        cells = [str(r["method"])]
-        for m in metrics:
-            cells.append(f"{r[f'{m}_mean']:.2f} ± {r[f'{m}_std']:.2f}")
-        if "paper" in df:
-            cells.append("" if pd.isna(r["paper"]) else f"{r['paper']:g}")
-        if split_cols:
-            cells.append(", ".join(f"{r[c]:.1f}" for c in split_cols if not pd.isna(r[c])))
-        lines.append("| " + " | ".join(cells) + " |")
+        shown[f"{_METRIC_LABELS.get(metrics[0], metrics[0])} per split"] = [
+            ", ".join(f"{r[c]:.1f}" for c in split_cols if not pd.isna(r[c])) for _, r in df.iterrows()]
+    return markdown_text(shown, title, note)
+
+
+def markdown_text(shown: pd.DataFrame, title: str | None = None, note: str | None = None) -> str:
+    """Title, the table (cells already formatted as text; tabulate must not re-parse them as
+    numbers) and a note below."""
+    lines = [f"### {title}", ""] if title else []
+    lines.append(shown.to_markdown(index=False, disable_numparse=True))
     if note:
         lines += ["", note]
     return "\n".join(lines) + "\n"
+
+
+def markdown_table(df: pd.DataFrame, title: str, note: str | None = None,
+                   hide: Sequence[str] = ("variant",)) -> str:
+    """Markdown of a table as it is (columns but ``hide``): integers with thousands separators,
+    floats to two decimals, missing values blank."""
+    shown = df[[c for c in df.columns if c not in hide]].copy()
+    for c in shown.columns:
+        shown[c] = [_cell(v) for v in shown[c]]
+    return markdown_text(shown, title, note)
+
+
+def _cell(v) -> str:
+    if isinstance(v, float) and np.isnan(v):
+        return ""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return f"{v:,}"
+    return f"{v:.2f}" if isinstance(v, float) else str(v)
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, titles: Mapping[str, str],
+                 note: str) -> list[Path]:
+    """``<name>.csv`` and ``<name>.md`` per table in ``out_dir``; returns the paths written."""
+    paths = []
+    for name, df in tables.items():
+        write_csv(Path(out_dir) / f"{name}.csv", df)
+        write_text(Path(out_dir) / f"{name}.md", markdown_table(df, titles[name], note))
+        paths += [Path(out_dir) / f"{name}.csv", Path(out_dir) / f"{name}.md"]
+    return paths
 
 
 _METRIC_LABELS = {

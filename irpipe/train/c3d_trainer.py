@@ -30,8 +30,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..checkpoints import resume, save_checkpoint, save_progress
 from ..config import config_hash
-from ..data.clips import ClipSet, crop_size, load_clips, make_batch
+from ..data.clips import crop_size, load_clips, make_batch
+from ..devices import resolve_device
 from ..errors import IrpipeError
 from ..eval.classification import classification_metrics
 from ..eval.knn import knn_scores
@@ -39,7 +41,6 @@ from ..eval.predictions import write_predictions
 from ..models.c3d import C3D, C3DSpec
 from ..models.dcl import dcl_loss, intra_class_variation, target_codes
 from ..models.pretrained import describe_init, load_port_weights
-from .checkpoint import load_checkpoint, save_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +77,6 @@ class TrainSettings:
                    channels_last=bool(t["channels_last"]),
                    input_mean=float(c3d["clips"]["input_mean"]), input_std=float(c3d["clips"]["input_std"]),
                    optimizer=str(t["optimizer"]))
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise IrpipeError(f"c3d.device is '{name}' but no CUDA device is available (use 'auto' or 'cpu')")
-    return dev
 
 
 def _step_seed(seed: int, step: int) -> int:
@@ -136,17 +128,8 @@ def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSe
     y_all = torch.as_tensor(labels, dtype=torch.long, device=device)
     q = torch.as_tensor(q_table, device=device) if q_table is not None else None
     opt = make_optimizer(model, settings)
-    start = 0
     ckpt = Path(checkpoint_path) if checkpoint_path else None
-    if ckpt is not None and ckpt.exists():
-        state = load_checkpoint(ckpt, map_location=device)
-        if state.get("fingerprint") == fingerprint:
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            start = int(state["step"])
-            log.info("resumed from %s at step %d of %d", ckpt, start, settings.iterations)
-        else:
-            log.warning("ignoring checkpoint %s: it was written for other settings or data", ckpt)
+    start, _ = resume(ckpt, fingerprint, {"model": model}, opt, map_location=device)
     n = len(clips)
     model.train()
     t0 = time.perf_counter()
@@ -183,8 +166,7 @@ def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSe
         if done % max(1, settings.log_every) == 0:
             bar.set_postfix(loss=f"{parts['loss']:.3f}")
         if ckpt is not None and (done % settings.checkpoint_every == 0 or done == settings.iterations):
-            save_checkpoint(ckpt, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                   "step": done, "fingerprint": fingerprint})
+            save_progress(ckpt, fingerprint, done, {"model": model}, opt)
         for cb in callbacks:
             cb(done, parts)
     elapsed = time.perf_counter() - t0
@@ -248,7 +230,7 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
     frame store for the IR stream, the flow store for the flow stream)."""
     videos = videos.sort_values(["subset", "video_id"], kind="stable").reset_index(drop=True)
     settings = TrainSettings.from_config(c3d)
-    device = resolve_device(c3d["device"])
+    device = resolve_device(c3d["device"], "c3d.device")
     clip_len = int(c3d["clips"]["clip_len"])
     data = load_clips(list(videos["path"]), list(videos["video_id"]), list(videos["label_index"]), stream,
                       clip_len, size=c3d["frame_size"], on_bad=on_bad)

@@ -1,4 +1,3 @@
-import torch
 """A tiny untrimmed detection set written in the stage's input layout (frames, flow,
 manifest, annotations, classes), for end-to-end tests of the detection library."""
 import numpy as np
@@ -61,9 +60,5 @@ def tiny_detection(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one intra-op thread is faster (and far faster on a loaded machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _one_thread(one_torch_thread):
+    """Every detection test runs with one intra-op thread (tests/conftest.py)."""

@@ -1,5 +1,4 @@
 """End to end on the tiny set: cached features -> variants -> detections -> mAP -> tables."""
-import json
 
 import numpy as np
 import pandas as pd
@@ -7,7 +6,8 @@ import pytest
 
 from irpipe.detection.features import extract_dataset, read_features
 from irpipe.detection.pipeline import run_variant, write_gt_files
-from irpipe.detection.tables import build_tables, table6, write_all
+from irpipe.detection.tables import TITLES, build_tables, table6
+from irpipe.report.tables import write_tables
 from irpipe.eval.detection import evaluate_files
 
 
@@ -74,7 +74,7 @@ def test_variants_end_to_end_and_resume(tiny_detection, features, tmp_path):
                                                     "min", "max", "concat"]}
     tables = build_tables(evals)
     assert list(tables["infdet_table4"]["variant"]) == ["ir", "flow", "late", "ir_sa", "ca", "sca_tvl1", "sca_fen"]
-    write_all(tables, tmp_path / "tables", note="synthetic")
+    write_tables(tables, tmp_path / "tables", TITLES, note="synthetic")
     assert (tmp_path / "tables" / "infdet_table3.md").read_text().startswith("### Table III")
 
 

@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO
+from tests.conftest import write_video as encode_video
+
 BIN = Path(sys.executable).parent
 SNAKEMAKE = str(BIN / "snakemake") if (BIN / "snakemake").exists() else "snakemake"
 
@@ -55,16 +57,13 @@ def write_video(path: Path, n: int, h: int = 32, w: int = 40, seed: int = 0, dx:
     """A textured background translating by ``dx`` px per frame with a warm blob: MJPG avi."""
     rng = np.random.default_rng(seed)
     base = _texture(h, w + abs(dx) * n + 2, rng)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (w, h), isColor=True)
-    assert writer.isOpened(), path
+    frames = []
     for i in range(n):
         f = base[:, i * abs(dx): i * abs(dx) + w].copy()
         cy, cx = h // 2, (i * 2) % w
         f[max(cy - 4, 0): cy + 4, max(cx - 3, 0): cx + 3] = 250
-        writer.write(cv2.cvtColor(f, cv2.COLOR_GRAY2BGR))
-    writer.release()
-    return path
+        frames.append(f)
+    return encode_video(path, np.stack(frames), FPS)
 
 
 def good_dataset(root: Path, per_class: int = 2, n_frames: int = 18) -> dict:

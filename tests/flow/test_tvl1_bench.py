@@ -24,4 +24,8 @@ def test_tvl1_bench_reports_both_backends_with_medians(tmp_path):
     assert abs(rows["torch"]["ratio_to_opencv"] - rows["opencv"]["seconds"] / rows["torch"]["seconds"]) < 1e-9
     assert rows["torch"]["mean_epe_px"] <= 0.05
     md = out.with_suffix(".md").read_text()
-    assert "| 40x52 | torch | cpu | 2 |" in md and "median of 3 interleaved rounds" in md
+    from tests.report.test_markdown_tables import cells
+    table = cells(md[md.index("| size"):])
+    assert table[0][:4] == ["size (HxW)", "backend", "device", "pairs"]
+    assert ["40x52", "torch", "cpu", "2"] in [r[:4] for r in table[1:]]
+    assert "median of 3 interleaved rounds" in md

@@ -5,7 +5,6 @@ parameters, and 8-bit flow images (bound 20) within one grey level on >= 99 % of
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,10 +18,7 @@ from irpipe.flow.tvl1_torch import (PARAM_KEYS, TorchTVL1, centered_gradient, li
                                     median_filter, median_filter_eager, pyramid_sizes, selection_program,
                                     warp_bicubic)
 
-from tests.conftest import REAL_CLIPS as _CLIPS, textured
-
-# ../shared next to the checkout (conftest), else the shared folder of this machine's layout
-REAL_CLIPS = next((p for p in (_CLIPS, Path("/work/shared/data/real_clips")) if p.is_dir()), _CLIPS)
+from tests.conftest import REAL_CLIPS, textured
 
 DEFAULTS = validate_config({})["flow"]["tvl1"]  # the schema's defaults are OpenCV's
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pandas as pd
 
+from irpipe.eval import predictions as eval_predictions
+from irpipe.features import baseline
+
 CLASSES = ["fight", "hug", "jog", "wave"]
-HANDCRAFTED_KEYS = ["dsift", "dsift_concepts", "osift", "osift_concepts", "idt", "idt_concepts",
-                    "early_concepts", "late_all"]
+HANDCRAFTED_KEYS = list(baseline.METHODS)
 
 
 def _videos(per_class=10):
@@ -42,29 +43,23 @@ def write_predictions(path, splits: pd.DataFrame, split: int, spread: float, see
     logits = -((codes[:, None, :] - means[None]) ** 2).sum(-1) / dim
     soft = np.exp(logits - logits.max(1, keepdims=True))
     soft /= soft.sum(1, keepdims=True)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with h5py.File(path, "w") as h5:
-        h5["video_id"] = np.array([v.encode() for v in sub["video_id"]])
-        h5["label_index"] = y
-        h5["subset"] = np.array([v.encode() for v in sub["subset"]])
-        h5["softmax"] = soft.astype(np.float32)
-        h5["codes"] = codes.astype(np.float32)
-        h5.attrs["alpha"] = alpha
-        h5.attrs["pretrained"] = "none (random init: substitute for Sports-1M)"
+    # the C3D stage's own writer: the fakes follow the real file layout
+    eval_predictions.write_predictions(path, sub["video_id"].tolist(), y, sub["subset"].tolist(), soft, codes,
+                                       {"alpha": alpha, "pretrained": "none (random init: substitute for Sports-1M)"})
 
 
 def write_posteriors(path, splits: pd.DataFrame, split: int, seed: int):
     rng = np.random.default_rng(seed)
     sub = splits[(splits["split"] == split) & (splits["subset"] == "test")]
     y = sub["label_index"].to_numpy()
-    with h5py.File(path, "w") as h5:
-        h5["video_id"] = np.array([v.encode() for v in sub["video_id"]])
-        h5["label_index"] = y
-        for key in HANDCRAFTED_KEYS:
-            p = rng.dirichlet(np.ones(len(CLASSES)), size=len(y))
-            p[np.arange(len(y)), y] += 0.3
-            h5[key] = (p / p.sum(1, keepdims=True)).astype(np.float32)
-        h5.attrs["concepts"] = "concept bank (substitute for VideoStory46K)"
+    post = {}
+    for key in HANDCRAFTED_KEYS:
+        p = rng.dirichlet(np.ones(len(CLASSES)), size=len(y))
+        p[np.arange(len(y)), y] += 0.3
+        post[key] = (p / p.sum(1, keepdims=True)).astype(np.float32)
+    # the hand-crafted stage's own writer
+    baseline.write_posteriors(path, {"video_id": sub["video_id"].tolist(), "label_index": y, "posteriors": post},
+                              {"concepts": "concept bank (substitute for VideoStory46K)"})
 
 
 def write_all(root, n_splits=2, alphas=(0.0, 0.02, 0.1)):

@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from irpipe.fusion import pipeline, results, sweeps
+from irpipe.fusion import pipeline, sweeps
+from irpipe.report import fusion as results
 from irpipe.fusion.inputs import read_predictions
 from tests.fusion import fakes
 from tests.fusion.test_pipeline import CFG

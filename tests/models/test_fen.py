@@ -37,10 +37,4 @@ def test_flop_counter_known_answer():
     assert count_flops(deconv, torch.zeros(1, 2, 5, 5))["macs"] == 50 * 64
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one intra-op thread is faster (and far faster on a loaded machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -3,7 +3,7 @@ import torch
 
 from irpipe.errors import BadInputError
 from irpipe.models.i3d import InceptionI3d, backbone_parameters, load_i3d_weights, n_snippets
-from irpipe.train.checkpoint import save_checkpoint
+from irpipe.checkpoints import save_checkpoint
 
 
 def test_full_width_backbone_parameters():
@@ -44,10 +44,4 @@ def test_weights_roundtrip_in_port_layout(tmp_path):
         load_i3d_weights(InceptionI3d(400, width=0.25), tmp_path / "w.pt")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one intra-op thread is faster (and far faster on a loaded machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")

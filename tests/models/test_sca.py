@@ -43,10 +43,4 @@ def test_self_attention_gamma_zero_identity():
     assert torch.equal(sa(x, torch.ones(1, 5)), x)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one intra-op thread is faster (and far faster on a loaded machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")

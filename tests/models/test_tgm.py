@@ -82,10 +82,4 @@ def test_fast_tgm_equals_grouped_convolution_reference():
         assert torch.allclose(layer(x), layer.reference_forward(x), atol=1e-5)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one intra-op thread is faster (and far faster on a loaded machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")

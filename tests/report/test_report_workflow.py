@@ -45,7 +45,6 @@ def test_fusion_rules_and_report(tmp_path):
     pd.DataFrame({"method": ["IDT"], "n_splits": [1], "accuracy_split0": [40.0], "accuracy_mean": [40.0],
                   "accuracy_std": [0.0], "paper": [43.3]}).to_csv(wd / "results/tables/table1.csv", index=False)
     (wd / "results/figures").mkdir(parents=True)
-    import shutil
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -13,7 +13,7 @@ import torch
 from irpipe.config import validate_config
 from irpipe.eval.predictions import read_predictions
 from irpipe.train.c3d_trainer import run_stream, video_average
-from irpipe.train.checkpoint import load_checkpoint
+from irpipe.checkpoints import load_checkpoint
 from tests.c3d_helpers import make_dataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,10 +58,10 @@ def test_killed_job_resumes_to_the_same_weights(tmp_path):
     assert 7 <= killed_at < 12
     assert not (tmp_path / "resumed" / "model.pt").exists()
     ckpt = load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")
-    assert ckpt["step"] in (6, 9)  # checkpoints every 3 steps
+    assert ckpt["progress"] in (6, 9)  # checkpoints every 3 steps
     _run_job(data, tmp_path / "resumed")
     summary = json.loads((tmp_path / "resumed" / "summary.json").read_text())
-    assert summary["start_step"] == ckpt["step"] and summary["steps_run"] == 12 - ckpt["step"]
+    assert summary["start_step"] == ckpt["progress"] and summary["steps_run"] == 12 - ckpt["progress"]
     a = load_checkpoint(tmp_path / "straight" / "model.pt")["model"]
     b = load_checkpoint(tmp_path / "resumed" / "model.pt")["model"]
     assert a.keys() == b.keys()

@@ -47,10 +47,6 @@ def idle_pose(n: int) -> dict[str, np.ndarray]:
     return p
 
 
-def concat_poses(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    return {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
-
-
 def _limb_dirs(flex, abd, bend, pref, side):
     """Unit directions (T, 3) of the upper and lower segment of one limb."""
     u = np.stack([side * np.sin(abd), -np.cos(abd) * np.cos(flex), np.cos(abd) * np.sin(flex)], -1)

@@ -8,12 +8,12 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..fusion import sweeps
+from ..fusion.inputs import read_predictions
+from ..fusion.pipeline import TABLE3_METHODS, TABLE3_NAMES, TABLE3_PAPER, read_scores
 from ..io import read_json, write_csv
-from ..report import figures
-from ..report.tables import summarise_splits, write_table
-from . import sweeps
-from .inputs import read_predictions
-from .pipeline import TABLE3_METHODS, TABLE3_NAMES, TABLE3_PAPER, read_scores
+from . import figures
+from .tables import summarise_splits, write_table
 
 log = logging.getLogger(__name__)
 

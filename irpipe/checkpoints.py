@@ -3,18 +3,22 @@
 ``save_checkpoint`` writes to a temporary file and renames it, so the newest complete
 checkpoint is always intact. ``load_checkpoint`` uses ``torch.load(weights_only=True)``:
 a file carrying a pickled object other than tensors and plain containers is refused with
-an error naming the file, instead of running whatever the pickle asks for.
+an error naming the file, instead of running whatever the pickle asks for. ``save_progress``
+and ``resume`` are the one checkpoint-and-resume protocol of every trainer (C3D, detection).
 """
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
-from ..errors import BadInputError
-from ..io import atomic_path
+from .errors import BadInputError
+from .io import atomic_path
+
+log = logging.getLogger(__name__)
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
@@ -57,3 +61,43 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     if not isinstance(obj, dict):
         raise BadInputError(path, f"expected a dict of tensors, got {type(obj).__name__}")
     return obj
+
+
+def save_progress(path: str | os.PathLike, fingerprint: str, progress: int, modules: Mapping[str, Any],
+                  optimizer, *, rng: bool = False, **extra) -> None:
+    """Checkpoint a training run: ``modules``' and the optimizer's state, how far it got
+    (``progress``: steps or epochs), the ``fingerprint`` of what it trains (settings and data)
+    and, with ``rng``, torch's CPU generator state (for runs that draw from it between saves)."""
+    import torch
+
+    state = {"fingerprint": fingerprint, "progress": int(progress), "optimizer": optimizer.state_dict(),
+             **{name: m.state_dict() for name, m in modules.items()}, **extra}
+    if rng:
+        state["torch_rng"] = torch.get_rng_state()
+    save_checkpoint(path, state)
+
+
+def resume(path: str | os.PathLike | None, fingerprint: str, modules: Mapping[str, Any], optimizer,
+           map_location: Any = "cpu") -> tuple[int, dict | None]:
+    """Restore a run saved by ``save_progress`` into ``modules`` and ``optimizer``.
+
+    Returns ``(progress, state)``; ``(0, None)`` when there is no checkpoint or it was written
+    for another fingerprint (then it is ignored, with a warning, and training starts over)."""
+    import torch
+
+    if not path or not Path(path).exists():
+        return 0, None
+    state = load_checkpoint(path, map_location=map_location)
+    if state.get("fingerprint") != fingerprint:
+        log.warning("ignoring checkpoint %s: it was written for other settings or data", path)
+        return 0, None
+    missing = [k for k in ("progress", "optimizer", *modules) if k not in state]
+    if missing:
+        raise BadInputError(path, f"checkpoint lacks {missing}")
+    for name, m in modules.items():
+        m.load_state_dict(state[name])
+    optimizer.load_state_dict(state["optimizer"])
+    if "torch_rng" in state:
+        torch.set_rng_state(state["torch_rng"].cpu())
+    log.info("resumed from %s at %d", path, int(state["progress"]))
+    return int(state["progress"]), state
