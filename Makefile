@@ -20,14 +20,16 @@ reproduce: setup
 	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 	$(BIN)/snakemake --cores 1 --report results/report.html $(SNAKEMAKE_ARGS)
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not workflow and not slurm" $(PYTEST_ARGS)
 
+# What a reviewer checks: the workflow (snakemake --lint) and the Python (ruff, pyproject.toml).
 lint: setup
 	$(BIN)/snakemake --lint
+	$(BIN)/ruff check irpipe workflow_scripts tests bench scripts
 
 dry-run: setup
 	$(BIN)/snakemake --cores 1 --dry-run $(SNAKEMAKE_ARGS)

@@ -35,3 +35,11 @@ def finish_invocation(status):
             _tracking.finish_parent(config["tracking"]["dir"], config["tracking"]["uri"], status)
         except Exception as exc:  # never mask the workflow's own outcome
             print(f"[irpipe] could not close the MLflow parent run: {exc}")
+
+
+def figure_outputs(name, caption, title):
+    """A figure in every configured format, marked for the report (report() exists only in the
+    Snakefile; the paths come from irpipe.workflow_logic)."""
+    return [report(path, caption=caption, category="Figures", subcategory="Seed 000",
+                   labels={"figure": title, "format": path.rsplit(".", 1)[1]})
+            for path in figure_paths(name, W.figure_exts)]

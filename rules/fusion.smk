@@ -3,14 +3,6 @@
 # hand-crafted stage's posteriors.h5 (early-fused concept scores). See docs/fusion.md.
 
 
-
-def figure_outputs(name, caption, title):
-    # report() exists only inside the Snakefile: the paths come from irpipe.workflow_logic
-    return [report(path, caption=caption, category="Figures", subcategory="Seed 000",
-                   labels={"figure": title, "format": path.rsplit(".", 1)[1]})
-            for path in figure_paths(name, W.figure_exts)]
-
-
 localrules:
     table3,
     figure4,
