@@ -71,7 +71,8 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
 
     ``paths``: manifest, annotations, ambiguous (optional), classes, features, frames and flow
     (video id -> store, for 'sca_fen'), for 'late' ir_scores / flow_scores, for 'sca_fen' init (the
-    sca_tvl1 model); ``model`` (trained variants) where the final model is written and ``bad``
+    sca_tvl1 model); ``model`` (trained variants; default ``out_dir/model.pt``) where the final model
+    is written and ``bad``
     where the bad-input table goes. Training resumes from ``out_dir/checkpoint.pt``."""
     t0 = time.time()
     out_dir = Path(out_dir)
@@ -105,9 +106,9 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
             info["parameters"] = int(sum(p.numel() for p in model.parameters()))
             if hasattr(model.attn, "last_w"):
                 info["sca_w_last"] = float(model.attn.last_w.mean())
-        if paths.get("model"):  # the finished model, as the next variant (sca_fen) loads it
-            with atomic_path(paths["model"], suffix=".tmp.pt") as tmp:
-                shutil.copyfile(out_dir / "checkpoint.pt", tmp)
+        # the finished model, as the next variant (sca_fen) loads it
+        with atomic_path(paths.get("model") or out_dir / "model.pt", suffix=".tmp.pt") as tmp:
+            shutil.copyfile(out_dir / "checkpoint.pt", tmp)
     write_npz(out_dir / "scores.npz", **scores)  # every video: train and test
     train_items = {v: it for v, it in items.items() if it.subset == cfg["train_subset"] and v in scores}
     thresholds = resolve_thresholds(scores, train_items, ann, classes, cfg)

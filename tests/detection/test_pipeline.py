@@ -9,13 +9,15 @@ from irpipe.detection.pipeline import run_variant, write_gt_files
 from irpipe.detection.tables import TITLES, build_tables, table6
 from irpipe.report.tables import write_tables
 from irpipe.eval.detection import evaluate_files
+from irpipe.workflow_logic import stores_in
 
 
 @pytest.fixture(scope="module")
 def features(tiny_detection):
     root, cfg = tiny_detection
     out = root / "features.h5"
-    info = extract_dataset([f"vid{i}" for i in range(6)], root / "frames", root / "flow", out, cfg["detection"],
+    info = extract_dataset([f"vid{i}" for i in range(6)], stores_in([root / "frames"]), stores_in([root / "flow"]),
+                           out, cfg["detection"],
                            seed=0, frame_size="i3d", bound=20.0)
     assert info["videos"] == 6 and info["ir_init"].startswith("random-init")
     return out
@@ -24,7 +26,7 @@ def features(tiny_detection):
 def _paths(root, features, **extra):
     return {"manifest": root / "manifest.csv", "annotations": root / "annotations.csv",
             "ambiguous": root / "ambiguous.csv", "classes": root / "classes.txt", "features": features,
-            "frames_dir": root / "frames", "flow_dir": root / "flow", "bound": 20.0, **extra}
+            "frames": stores_in([root / "frames"]), "flow": stores_in([root / "flow"]), "bound": 20.0, **extra}
 
 
 def test_feature_cache_shapes_and_determinism(tiny_detection, features, tmp_path):
@@ -33,7 +35,7 @@ def test_feature_cache_shapes_and_determinism(tiny_detection, features, tmp_path
     assert f["vid0"]["ir"].shape == (8, f["vid0"]["ir"].shape[1])  # 64 frames -> 8 snippets
     assert f["vid1"]["flow_tvl1"].shape[0] == 9                      # 72 frames -> 9 snippets
     again = tmp_path / "again.h5"
-    extract_dataset(["vid0"], root / "frames", root / "flow", again, cfg["detection"], seed=0,
+    extract_dataset(["vid0"], stores_in([root / "frames"]), stores_in([root / "flow"]), again, cfg["detection"], seed=0,
                     frame_size="i3d", bound=20.0)
     # same seed -> same extractor (equal up to float summation order across thread counts)
     assert np.allclose(read_features(again)["vid0"]["ir"], f["vid0"]["ir"], rtol=1e-4, atol=1e-5)
