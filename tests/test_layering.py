@@ -89,7 +89,8 @@ LAYERS = [
     {"fusion", "detection"},
     {"report"},
     {"tracking"},
-    {"workflow", "cli"},
+    {"size_plan"},
+    {"workflow", "cli", "workflow_logic"},
 ]
 LEVEL = {name: i for i, names in enumerate(LAYERS) for name in names}
 

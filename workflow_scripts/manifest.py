@@ -1,5 +1,6 @@
 """Build a dataset's manifest (every video decoded once), its class list and its frame-size plan,
 recording bad inputs under skip (under error, one message names them all)."""
+from irpipe import size_plan
 from irpipe.data import datasets, sizes
 from irpipe.errors import bad_inputs_frame
 from irpipe.io import write_csv, write_text
@@ -19,7 +20,7 @@ def main(smk, run):
     write_text(smk.output.classes, result.classes.text())
     write_text(smk.output.classes_source, result.classes.source + "\n")
     # frame sizes checked once for the whole dataset, before any per-video job (ConfigError if none fits)
-    plan = sizes.check_manifest(cfg, dataset, result.manifest)
+    plan = size_plan.check_manifest(cfg, dataset, result.manifest)
     sizes.write_plan(smk.output.sizes, plan)
     run.log_params({f"sizes.{k}": f"{e['copy']} {e['size'][0]}x{e['size'][1]}" for k, e in plan["keys"].items()})
     write_csv(smk.output.manifest, result.manifest)

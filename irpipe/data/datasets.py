@@ -21,6 +21,7 @@ found (count, then each file and reason); under ``skip`` they are returned as a 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -335,8 +336,6 @@ def thumos_classes(folder: str | Path, configured: Sequence[str] | None, subsets
         raise BadInputError(folder, "annotation folder does not exist")
     listfile = folder / CLASS_LIST_FILE
     if listfile.is_file():
-        from ..eval.detection import read_class_list
-
         cl = read_class_list(listfile)
         cl = cl[cl["label"] != AMBIGUOUS]
         return resolve_classes(list(cl["label"]), configured, listfile, "id name lines", "detection", bad,
@@ -531,3 +530,22 @@ def detection_manifest(dcfg: dict, policy: str, synthetic_root: str | Path | Non
 def thumos_class_list(classes: Sequence[str]) -> str:
     """THUMOS14-style class list: ``id name`` per line, ids from 1."""
     return "".join(f"{i + 1} {c}\n" for i, c in enumerate(classes))
+
+
+def read_class_list(path: str | os.PathLike) -> pd.DataFrame:
+    """THUMOS-style class list: lines ``id name`` (ids as written, usually 1-based)."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(path, "class list does not exist")
+    rows = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2 or not parts[0].lstrip("-").isdigit():
+            raise BadInputError(path, f"line {n}: expected 'id name', got {line!r}")
+        rows.append({"class_id": int(parts[0]), "label": parts[1]})
+    df = pd.DataFrame(rows, columns=["class_id", "label"])
+    if df["class_id"].duplicated().any() or df["label"].duplicated().any():
+        raise BadInputError(path, "duplicate class id or name")
+    return df

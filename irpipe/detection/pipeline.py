@@ -1,7 +1,6 @@
 """Stage entry points called by the workflow scripts (one function per rule)."""
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time

@@ -31,6 +31,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..data.datasets import read_class_list
 from ..errors import BadInputError
 
 log = logging.getLogger(__name__)
@@ -219,25 +220,6 @@ def evaluate(gt: pd.DataFrame, det: pd.DataFrame, classes: Sequence[str],
 
 
 # ----------------------------------------------------------------------------- file formats
-
-def read_class_list(path: str | os.PathLike) -> pd.DataFrame:
-    """THUMOS-style class list: lines ``id name`` (ids as written, usually 1-based)."""
-    path = Path(path)
-    if not path.exists():
-        raise BadInputError(path, "class list does not exist")
-    rows = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = line.split()
-        if len(parts) != 2 or not parts[0].lstrip("-").isdigit():
-            raise BadInputError(path, f"line {n}: expected 'id name', got {line!r}")
-        rows.append({"class_id": int(parts[0]), "label": parts[1]})
-    df = pd.DataFrame(rows, columns=["class_id", "label"])
-    if df["class_id"].duplicated().any() or df["label"].duplicated().any():
-        raise BadInputError(path, "duplicate class id or name")
-    return df
-
 
 def _read_segments(path: Path, ncols: int) -> list[list[str]]:
     rows = []

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from irpipe.config import load_config
+from irpipe import size_plan
 from irpipe.data import sizes
 from irpipe.data.datasets import recognition_manifest
 from irpipe.data.frames import extract_frames, resize_copy
@@ -81,7 +82,7 @@ def test_upscale_interpolation_is_the_configured_one():
 def test_dsift_minimum_is_three_largest_bins_plus_one_and_matches_vlfeat():
     from irpipe.features.dsift import dense_sift_channels
 
-    req = sizes.sift_requirement("D-SIFT", {"bin_sizes": [4, 6, 8]})
+    req = size_plan.sift_requirement("D-SIFT", {"bin_sizes": [4, 6, 8]})
     assert req.min_short_side(full=True) == 3 * 8 + 1
     assert req.min_short_side(full=False) == 3 * 4 + 1 + 6     # smallest bin at its offset floor(1.5*(8-4))
     img = textured(40, 40).astype(np.float32)[None] / 255
@@ -94,9 +95,9 @@ def test_dsift_minimum_is_three_largest_bins_plus_one_and_matches_vlfeat():
 def test_idt_minimum_is_the_patch_and_extract_idt_agrees():
     from irpipe.features.idt import extract_idt
 
-    req = sizes.idt_requirement({})
+    req = size_plan.idt_requirement({})
     assert req.min_short_side() == 32
-    assert sizes.idt_requirement({"patch_size": 16}).min_short_side() == 16
+    assert size_plan.idt_requirement({"patch_size": 16}).min_short_side() == 16
     frames = np.stack([textured(31, 40, seed=i) for i in range(17)])
     with pytest.raises(BadInputError, match="smaller than the 32px"):
         extract_idt(frames, {})
@@ -105,11 +106,11 @@ def test_idt_minimum_is_the_patch_and_extract_idt_agrees():
 def test_tvl1_minimum_builds_the_whole_pyramid():
     from irpipe.flow.tvl1 import pyramid_sizes
 
-    req = sizes.tvl1_requirement({"nscales": 5, "scale_step": 0.8})
+    req = size_plan.tvl1_requirement({"nscales": 5, "scale_step": 0.8})
     # 39 -> 31 -> 25 -> 20 -> 16; 38 -> 30 -> 24 -> 19 -> 15 (< 16: four levels)
     assert req.min_short_side() == 39
     assert len(pyramid_sizes(38, 50, 5, 0.8)) == 4 and len(pyramid_sizes(39, 50, 5, 0.8)) == 5
-    assert sizes.tvl1_requirement({"nscales": 1, "scale_step": 0.8}).min_short_side() == 1
+    assert size_plan.tvl1_requirement({"nscales": 1, "scale_step": 0.8}).min_short_side() == 1
     assert req.check(16, 16)[0]                         # OpenCV still runs, with one level
 
 
@@ -118,10 +119,10 @@ def test_c3d_minimum_from_crop_and_poolings():
 
     from irpipe.models.c3d import C3D, C3DSpec
 
-    free = sizes.c3d_requirement({"clips": {"clip_len": 16, "crop": None}})
+    free = size_plan.c3d_requirement({"clips": {"clip_len": 16, "crop": None}})
     # crop = round(0.875 h) must reach 16 (four 2x spatial poolings): h = 18 gives 16, h = 17 gives 15
     assert free.min_short_side() == 18
-    assert sizes.c3d_requirement({"clips": {"clip_len": 16, "crop": 112}}).min_short_side() == 112
+    assert size_plan.c3d_requirement({"clips": {"clip_len": 16, "crop": 112}}).min_short_side() == 112
     assert not free.check(18, 15)[0]                    # crop 16 wider than a 15-px frame
     net = C3D(C3DSpec(n_classes=2, width_scale=1 / 32, fc_dim=8, crop=16))
     assert net(torch.zeros(1, 3, 16, 16, 16))["logits"].shape == (1, 2)
@@ -130,18 +131,18 @@ def test_c3d_minimum_from_crop_and_poolings():
 
 
 def test_i3d_spatial_stride():
-    assert sizes.i3d_spatial_stride(0.25) == 32
-    req = sizes.i3d_requirement({"i3d": {"width": 0.25}})
+    assert size_plan.i3d_spatial_stride(0.25) == 32
+    req = size_plan.i3d_requirement({"i3d": {"width": 0.25}})
     assert req.min_short_side() == 32 and req.check(16, 16)[:2] == (True, False)
 
 
 # ------------------------------------------------------------------------ plan / feasibility
 
 def test_embedded_default_keeps_its_sizes(cfg):
-    rec = sizes.plan_sizes(cfg, "recognition", [96] * 4, [128] * 4)["keys"]
+    rec = size_plan.plan_sizes(cfg, "recognition", [96] * 4, [128] * 4)["keys"]
     assert rec["handcrafted.frames_size"]["chosen"] is None          # original frames, as before auto
     assert rec["c3d.frame_size"]["size"] == [64, 86] and rec["flow.recognition_size"]["chosen"] == "c3d"
-    det = sizes.plan_sizes(cfg, "detection", [64] * 3, [80] * 3)["keys"]
+    det = size_plan.plan_sizes(cfg, "detection", [64] * 3, [80] * 3)["keys"]
     assert det["detection.frame_size"]["chosen"] == "i3d"
 
 
@@ -150,7 +151,7 @@ def test_auto_picks_the_smallest_fitting_copy(cfg):
                                    "big": [128, 171]},
               frames__recognition_sizes=["big", "c3d", "s24", "s40"], flow__recognition_size="auto",
               c3d__frame_size="auto")
-    keys = sizes.plan_sizes(c, "recognition", [16] * 5, [16] * 5)["keys"]
+    keys = size_plan.plan_sizes(c, "recognition", [16] * 5, [16] * 5)["keys"]
     assert keys["handcrafted.frames_size"]["chosen"] == "s40"         # IDT needs 32: s24 too small
     assert keys["handcrafted.frames_size"]["interpolation"] == "linear"
     assert keys["c3d.frame_size"]["chosen"] == "s24"                  # C3D needs 18
@@ -160,7 +161,7 @@ def test_auto_picks_the_smallest_fitting_copy(cfg):
 def test_explicit_original_on_16x16_is_a_config_error_naming_the_key(cfg):
     c = with_(cfg, handcrafted__frames_size=None)
     with pytest.raises(ConfigError) as err:
-        sizes.plan_sizes(c, "recognition", [16] * 5, [16] * 5)
+        size_plan.plan_sizes(c, "recognition", [16] * 5, [16] * 5)
     msg = str(err.value)
     assert "handcrafted.frames_size" in msg and "set handcrafted.frames_size: c3d" in msg
     assert msg.count("\n") == 1                         # one message, one problem line
@@ -170,24 +171,24 @@ def test_auto_without_a_fitting_copy_suggests_a_short_side(cfg):
     c = with_(cfg, frames__resize={"tiny": [16, 16]}, frames__recognition_sizes=["tiny"], c3d__frame_size="tiny",
               flow__recognition_size="tiny", detection__recognition_frame_size="tiny")
     with pytest.raises(ConfigError, match=r"handcrafted.frames_size: auto found no stored copy.*short_side: 32"):
-        sizes.plan_sizes(c, "recognition", [16] * 3, [16] * 3)
+        size_plan.plan_sizes(c, "recognition", [16] * 3, [16] * 3)
 
 
 def test_one_smaller_video_stays_a_bad_input_for_its_job(cfg):
     c = with_(cfg, handcrafted__frames_size=None)
-    plan = sizes.plan_sizes(c, "recognition", [96, 96, 96, 16], [128, 128, 128, 16])
+    plan = size_plan.plan_sizes(c, "recognition", [96, 96, 96, 16], [128, 128, 128, 16])
     assert plan["frame_size"] == [96, 128] and plan["other_sizes"] == [(16, 16)]
     assert plan["keys"]["handcrafted.frames_size"]["chosen"] is None
 
 
 def test_unknown_copy_name_is_a_config_error(cfg):
     with pytest.raises(ConfigError, match="c3d.frame_size: 'nope' is not among frames.recognition_sizes"):
-        sizes.plan_sizes(with_(cfg, c3d__frame_size="nope"), "recognition", [96], [128])
+        size_plan.plan_sizes(with_(cfg, c3d__frame_size="nope"), "recognition", [96], [128])
 
 
 def test_resolve_config_reads_the_plan(cfg, tmp_path):
     c = with_(cfg, frames__recognition_sizes=["c3d"])
-    plan = sizes.plan_sizes(c, "recognition", [16], [16])
+    plan = size_plan.plan_sizes(c, "recognition", [16], [16])
     sizes.write_plan(sizes.plan_path("recognition", tmp_path), plan)
     out = sizes.resolve_config(c, "recognition", tmp_path)
     assert out["handcrafted"]["frames_size"] == "c3d" and c["handcrafted"]["frames_size"] == "auto"
@@ -211,7 +212,7 @@ def test_native_sensor_through_frames_plan_and_descriptors(cfg, tmp_path, h, w):
               frames__interpolation_up="cubic")
     man = recognition_manifest(c["dataset"]["recognition"], "error").manifest
     assert set(zip(man["height"], man["width"])) == {(h, w)}
-    plan = sizes.check_manifest(c, "recognition", man)
+    plan = size_plan.check_manifest(c, "recognition", man)
     hc = plan["keys"]["handcrafted.frames_size"]
     hc_size = sizes.parse_resize("hc", {"short_side": 40}).size_for(h, w)
     assert hc["chosen"] == "hc" and tuple(hc["size"]) == hc_size and hc["interpolation"] == "cubic"
@@ -230,4 +231,4 @@ def test_native_sensor_through_frames_plan_and_descriptors(cfg, tmp_path, h, w):
     assert set(d["positions"][:, 3].astype(int)) == {4, 6, 8}          # every bin size fits the chosen copy
     # explicit original frames: a config error for the whole dataset, named once
     with pytest.raises(ConfigError, match="handcrafted.frames_size: original frames"):
-        sizes.check_manifest(with_(c, handcrafted__frames_size=None), "recognition", man)
+        size_plan.check_manifest(with_(c, handcrafted__frames_size=None), "recognition", man)

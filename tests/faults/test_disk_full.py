@@ -153,7 +153,8 @@ def _extract_dataset(src: Path, out: Path) -> None:
     cfg = validate_config({"detection": {"i3d": {"width": 0.125}}})["detection"]
     write_arrays(src / "frames" / "v.h5", {"frames_i3d": np.zeros((16, 16, 16), np.uint8)}, {})
     write_arrays(src / "flow" / "v.h5", {"flow": np.zeros((15, 16, 16, 2), np.float16)}, {})
-    extract_dataset(["v"], src / "frames", src / "flow", out, cfg, seed=0, frame_size="i3d", bound=20.0)
+    extract_dataset(["v"], {"v": src / "frames" / "v.h5"}, {"v": src / "flow" / "v.h5"}, out, cfg, seed=0,
+                    frame_size="i3d", bound=20.0)
 
 
 HDF5_WRITERS = {f.__name__.lstrip("_"): f for f in (

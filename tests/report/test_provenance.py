@@ -15,7 +15,9 @@ def _default():
 def test_embedded_default_is_described_as_synthetic_with_its_substitutes():
     cfg = _default()
     d = P.describe_dataset(cfg)
-    assert d["recognition"]["synthetic"] and d["recognition"]["classes"] == len(cfg["dataset"]["recognition"]["classes"])
+    # the classes come from the data: before the manifest job ran, the description says so
+    assert d["recognition"]["synthetic"] and d["recognition"]["classes"] == 0
+    assert d["recognition"]["classes_source"] == "from the data (manifest not built yet)"
     assert d["n_splits"] == cfg["splits"]["n_splits"]
     subs = P.substitutes_from_config(cfg)
     assert any(s.startswith("recognition data: embedded synthetic") and "InfAR" in s for s in subs)
@@ -23,16 +25,22 @@ def test_embedded_default_is_described_as_synthetic_with_its_substitutes():
     assert any(s.startswith("c3d.pretrained: none given") for s in subs) == (cfg["c3d"].get("pretrained") is None)
 
 
-def test_real_data_and_given_weights_drop_those_substitutes():
+def test_real_data_and_given_weights_drop_those_substitutes(tmp_path):
     cfg = copy.deepcopy(_default())
     cfg["dataset"]["recognition"].update(source="folder", path="/data/infar")
     cfg["dataset"]["detection"]["enabled"] = False
     cfg["handcrafted"]["enabled"] = False
     cfg["c3d"]["pretrained"] = "weights/c3d.pt"
-    d = P.describe_dataset(cfg)
+    cfg["dataset"]["recognition"]["classes"] = ["walk", "run", "wave"]
+    d = P.describe_dataset(cfg, data_dir=tmp_path)
     assert "detection" not in d and d["recognition"] == {
-        "source": "folder", "synthetic": False, "path": "/data/infar",
-        "classes": len(cfg["dataset"]["recognition"]["classes"])}
+        "source": "folder", "synthetic": False, "path": "/data/infar", "classes": 3, "classes_source": "configured"}
+    # once the manifest job wrote the class list, the description reads it
+    (tmp_path / "recognition").mkdir()
+    (tmp_path / "recognition/classes.txt").write_text("1 run\n2 walk\n")
+    (tmp_path / "recognition/classes_source.txt").write_text("found in /data/infar (sub-folders)\n")
+    d = P.describe_dataset(cfg, data_dir=tmp_path)
+    assert d["recognition"]["classes"] == 2 and d["recognition"]["classes_source"].startswith("found in")
     subs = P.substitutes_from_config(cfg)
     assert not any("synthetic" in s or "VideoStory" in s or s.startswith("c3d.pretrained") for s in subs)
 
