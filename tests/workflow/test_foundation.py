@@ -43,7 +43,9 @@ def test_mlflow_parent_and_child_runs(tiny_run):
     assert {"tracking_setup", "synthetic_data", "manifest_recognition", "manifest_detection", "splits",
             "frames", "flow", "flow_summary", "c3d_train", "handcrafted_encode", "table1", "table2", "table3",
             "detection_variant", "infdet_tables"} <= rules
-    assert sum(r.data.tags["irpipe.rule"] == "flow" for r in children) == 15
+    # one flow job per shard: the tiny preset's 12 clips in shards of up to 8, its 3 videos one each
+    shards = [p for p in (wd / "results/flow").glob("*/*") if p.is_dir()]
+    assert sum(r.data.tags["irpipe.rule"] == "flow" for r in children) == len(shards) < 15
     assert all(r.data.tags["mlflow.parentRunId"] == parents[0].info.run_id for r in children)
 
 
