@@ -1,8 +1,18 @@
 """PCA + seeded diagonal GMM + improved Fisher vectors, as scikit-learn-style transformers.
 
 The encoders take a *list* of per-video descriptor arrays (each ``(n_i, D)``, any float or
-uint8 dtype) and return one row per video: descriptors are pooled over the whole video
-(spatio-temporal sum pooling, as in the paper's hand-crafted baseline).
+uint8 dtype) and return one row per video. Two poolings (``handcrafted.encoding.pooling``):
+
+- ``frames`` (seed 000, section 3.1: "video-level features are computed by spatio-temporal
+  pooling of the frame-based FV features"): one raw (unnormalised) Fisher vector per frame
+  from that frame's descriptors, averaged over the frames that have descriptors, THEN the
+  signed square root and L2 normalisation on the pooled vector. Normalising after pooling
+  keeps the pooled vector a Fisher vector of the video (normalising each frame first would
+  make the average depend on the frames' norms and break the improved-FV power + L2 step).
+  A raw FV is the mean of its descriptors' terms, so with the same number of descriptors in
+  every frame both poolings are equal; they differ when frames have different counts
+  (``video`` weights a frame by its descriptor count, ``frames`` weights frames equally).
+- ``video``: one Fisher vector over all of the video's descriptors at once.
 
 - :class:`DescriptorPCA` fits PCA on a seeded sample of the training descriptors and keeps
   ``round(pca_fraction * D)`` components (half the dimension in the paper).
@@ -281,6 +291,42 @@ def fisher_vector(descriptors: np.ndarray, gmm: DiagonalGMM, improved: bool = Tr
     return fv
 
 
+def raw_fisher_vector(descriptors: np.ndarray, gmm: DiagonalGMM) -> np.ndarray:
+    """Unnormalised Fisher vector (vlfeat layout): the mean of the descriptors' gradient terms."""
+    return fisher_vector(descriptors, gmm, improved=False)
+
+
+def improve(fv: np.ndarray) -> np.ndarray:
+    """Signed square root, then L2 normalisation (vlfeat's 'improved' order); 0 stays 0."""
+    v = np.sign(fv) * np.sqrt(np.abs(np.asarray(fv, np.float64)))
+    n = np.linalg.norm(v)
+    return (v / n if n > 0 else v).astype(np.float32)
+
+
+POOLINGS = ("frames", "video")
+
+
+def frame_pooled_fisher_vector(descriptors: np.ndarray, frame_index: np.ndarray, gmm: DiagonalGMM) -> np.ndarray:
+    """Average of the per-frame raw Fisher vectors, then signed square root + L2.
+
+    ``frame_index`` (n,) gives each descriptor's frame; frames without descriptors do not
+    enter the average; no descriptors at all gives the zero vector."""
+    x = np.asarray(descriptors)
+    f = np.asarray(frame_index).reshape(-1)
+    if len(f) != len(x):
+        raise ValueError(f"{len(x)} descriptors but {len(f)} frame indices")
+    K, D = gmm.means_.shape
+    if len(x) == 0:
+        return np.zeros(2 * K * D, dtype=np.float32)
+    order = np.argsort(f, kind="stable")
+    frames, starts = np.unique(f[order], return_index=True)
+    bounds = list(starts) + [len(order)]
+    acc = np.zeros(2 * K * D, np.float64)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        acc += raw_fisher_vector(x[order[a:b]], gmm)
+    return improve(acc / len(frames))
+
+
 class FisherEncoder(BaseEstimator, TransformerMixin):
     """PCA -> diagonal GMM -> improved Fisher vector, one row per video.
 
@@ -326,10 +372,16 @@ class FisherEncoder(BaseEstimator, TransformerMixin):
         self.dim_ = 2 * K * self.pca_.n_components_
         return self
 
-    def transform(self, X):
+    def transform(self, X, frame_index=None):
+        """Fisher vectors pooled over each whole video, or (``frame_index``: one (n_i,) array
+        per video) per-frame FVs averaged over the frames (see the module docstring)."""
         videos = _as_list(X)
+        if frame_index is not None and len(frame_index) != len(videos):
+            raise ValueError(f"{len(videos)} videos but {len(frame_index)} frame-index arrays")
         out = np.zeros((len(videos), self.dim_), dtype=np.float32)
         for i, v in enumerate(videos):
             if len(v):
-                out[i] = fisher_vector(self.pca_.transform(v), self.gmm_)
+                z = self.pca_.transform(v)
+                out[i] = (fisher_vector(z, self.gmm_) if frame_index is None
+                          else frame_pooled_fisher_vector(z, frame_index[i], self.gmm_))
         return out
