@@ -4,6 +4,7 @@ import torch
 
 from irpipe.detection.features import read_features
 from irpipe.detection.recognition import PAPER_ACCURACY, run_recognition
+from irpipe.report.captions import caption, recognition_deviations
 from irpipe.report.tables import summarise_splits, write_table
 from irpipe.workflow import run_script
 
@@ -17,11 +18,9 @@ def main(smk, run):
                            log_fn=lambda k, v, s: run.log_metrics({f"recognition.{k}": v}, step=s))
     method = rows["method"].iloc[0]
     df = summarise_splits(rows.to_dict("records"), [method], paper={method: PAPER_ACCURACY})
-    synthetic = smk.config["dataset"]["recognition"]["source"] == "synthetic"
     write_table(df, smk.output.csv, smk.output.md,
                 title="Recognition mode of the detector (average snippet scores), seed 001",
-                note=("SYNTHETIC recognition set; " if synthetic else "") +
-                     "paper: 84.25 % accuracy on InfAR. I3D random-init unless weights are configured.")
+                note=caption("Paper: 84.25 % accuracy on InfAR.", recognition_deviations(smk.config)))
     run.log_metrics({"accuracy_mean": float(df["accuracy_mean"].iloc[0]),
                      "macro_ap_mean": float(df["macro_ap_mean"].iloc[0])})
 
