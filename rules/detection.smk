@@ -136,6 +136,9 @@ rule infdet_recognition:
         tracking=TRACKING,
         features="results/detection/features/recognition.h5",
         splits="results/data/recognition/splits.csv",
+        # fine-tuning the I3Ds (detection.recognition.i3d: finetune) reads frames and flow
+        frames=lambda wc: [frames_store("recognition", v) for v in recognition_videos()] if DET_CFG["recognition"]["i3d"] == "finetune" else [],
+        flow=lambda wc: [flow_store("recognition", v) for v in recognition_videos()] if DET_CFG["recognition"]["i3d"] == "finetune" else [],
     output:
         csv="results/tables/infdet_recognition.csv",
         md="results/tables/infdet_recognition.md",

@@ -1,4 +1,6 @@
 """Recognition mode of the detector on the recognition set (seed 001's InfAR comparison)."""
+from pathlib import Path
+
 import pandas as pd
 import torch
 
@@ -14,8 +16,14 @@ def main(smk, run):
     splits = pd.read_csv(smk.input.splits, dtype={"video_id": str})
     classes = list(splits.sort_values("label_index").drop_duplicates("label_index")["label"])
     feats = read_features(smk.input.features)
-    rows = run_recognition(feats, splits, classes, smk.config["detection"], smk.config["seed"],
-                           log_fn=lambda k, v, s: run.log_metrics({f"recognition.{k}": v}, step=s))
+    dcfg = smk.config["detection"]
+    video_data = None
+    if dcfg["recognition"]["i3d"] == "finetune":
+        video_data = {"frames_dir": Path(smk.input.frames[0]).parent, "flow_dir": Path(smk.input.flow[0]).parent,
+                      "frame_size": dcfg["recognition_frame_size"], "bound": smk.config["flow"]["bound"]}
+    rows = run_recognition(feats, splits, classes, dcfg, smk.config["seed"],
+                           log_fn=lambda k, v, s: run.log_metrics({f"recognition.{k}": v}, step=s),
+                           video_data=video_data)
     method = rows["method"].iloc[0]
     df = summarise_splits(rows.to_dict("records"), [method], paper={method: PAPER_ACCURACY})
     write_table(df, smk.output.csv, smk.output.md,

@@ -143,7 +143,11 @@ def recognition_deviations(config: Mapping) -> list[str]:
     d = config["detection"]
     out = data_deviation(config, "recognition", "InfAR") + splits_deviation(config)
     i3d = d["i3d"]
-    out.append("I3D extractors frozen (the paper fine-tunes the 3D CNNs for recognition)")
+    if d["recognition"]["i3d"] == "frozen":
+        out.append("I3D extractors frozen (the paper fine-tunes the 3D CNNs for recognition)")
+    else:
+        out.append(f"I3Ds fine-tuned with the head (as the paper), lr {d['recognition']['finetune_lr']:g}, "
+                   "batch-norm statistics frozen")
     if i3d["weights_ir"] is None and i3d["weights_flow"] is None:
         out.append("I3D with no pretrained weights: random initialisation")
     if i3d["width"] != 1.0:

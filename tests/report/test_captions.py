@@ -48,7 +48,11 @@ def test_detection_captions_name_their_deviations(name):
     assert ("BCE averaged over classes" in text) == (d["train"]["bce_reduction"] == "mean")
     assert ("SYNTHETIC" in text) == (cfg["dataset"]["detection"]["source"] == "synthetic")
     rec = captions.caption("Recognition.", captions.recognition_deviations(cfg))
-    assert "I3D extractors frozen (the paper fine-tunes" in rec
+    if d["recognition"]["i3d"] == "frozen":
+        assert "I3D extractors frozen (the paper fine-tunes" in rec
+    else:
+        assert "I3Ds fine-tuned with the head" in rec
+    assert (d["recognition"]["i3d"] == "finetune") == (name == "infdet.yaml")
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
