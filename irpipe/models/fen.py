@@ -76,7 +76,7 @@ def fen_input(frames: torch.Tensor, factor: int = 4) -> torch.Tensor:
 L1_REDUCTIONS = ("mean", "per_snippet")
 
 
-def flow_l1(est: torch.Tensor, target: torch.Tensor, n_snippets: int, reduction: str = "mean") -> torch.Tensor:
+def flow_l1(est: torch.Tensor, target: torch.Tensor, n_snippets: int, reduction: str) -> torch.Tensor:
     """L1 between the FEN flow and the (downsampled) TV-L1 flow, both (T-1, 2, h, w).
 
     ``mean``: averaged over every flow value (frames, channels, pixels): an L1 per pixel.

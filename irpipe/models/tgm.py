@@ -143,8 +143,7 @@ class TGMHead(nn.Module):
 BCE_REDUCTIONS = ("sum_classes", "mean")
 
 
-def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
-               reduction: str = "sum_classes") -> torch.Tensor:
+def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, reduction: str) -> torch.Tensor:
     """Binary cross-entropy per class and snippet over real (mask=1) snippets only.
 
     ``sum_classes``: summed over the classes, averaged over the real snippets (seed 001's

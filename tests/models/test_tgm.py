@@ -55,7 +55,8 @@ def test_masked_bce_ignores_padding():
     tgt = torch.tensor([[[1.0, 1.0, 1.0]]])
     m = torch.tensor([[1, 1, 0]])
     ref = (math.log(2) + math.log1p(math.exp(-5))) / 2
-    assert abs(masked_bce(logits, tgt, m).item() - ref) < 1e-6
+    for reduction in ("sum_classes", "mean"):  # one class: the two agree
+        assert abs(masked_bce(logits, tgt, m, reduction).item() - ref) < 1e-6
 
 
 def test_all_fusions_forward_and_train_step():
@@ -67,7 +68,7 @@ def test_all_fusions_forward_and_train_step():
         mask[1, 4:] = 0
         out = m(xi, xf, mask)
         assert out.shape == (2, 3, 6)
-        loss = masked_bce(out, (torch.rand(2, 3, 6) > 0.5).float(), mask)
+        loss = masked_bce(out, (torch.rand(2, 3, 6) > 0.5).float(), mask, "sum_classes")
         loss.backward()
         assert torch.isfinite(loss)
 
@@ -99,7 +100,7 @@ def test_masked_bce_reductions_known_answer():
     m = torch.tensor([[1, 1, 0]])
     total = 3 * math.log(2) + math.log1p(math.exp(-5))
     # seed 001 eq. 12: summed over the classes, averaged over the 2 real snippets
-    assert masked_bce(logits, tgt, m).item() == pytest.approx(total / 2, rel=1e-6)
+    assert masked_bce(logits, tgt, m, "sum_classes").item() == pytest.approx(total / 2, rel=1e-6)
     assert masked_bce(logits, tgt, m, "mean").item() == pytest.approx(total / 4, rel=1e-6)
 
 
