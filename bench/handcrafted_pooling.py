@@ -26,7 +26,7 @@ from irpipe.data.synthetic import generate_recognition
 from irpipe.data.video import read_video
 from irpipe.features.baseline import TABLE1_NAMES, classify_split
 from irpipe.features.descriptors import extract_video
-from irpipe.features.encode import encode_split
+from irpipe.features.encode import encode_split, read_fv
 from irpipe.io import write_json
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "handcrafted_pooling.json")
     ap.add_argument("--splits", type=int, default=None, help="splits to run (default: the embedded default's)")
+    ap.add_argument("--work", type=Path, default=None, help="keep videos and descriptors here (reused when present)")
     args = ap.parse_args()
     config = load_config(REPO / "config.yaml")
     hc, sp = config["handcrafted"], config["splits"]
@@ -44,12 +45,13 @@ def main() -> None:
     res = {"data": "SYNTHETIC (embedded generator, embedded default sizes)", "n_splits": n_splits, "runs": {}}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+        tmp = args.work or Path(tmp)
         gt = generate_recognition(tmp / "videos", config["synthetic"], classes, config["synthetic"]["seed"])
         man = []
         for r in gt.itertuples(index=False):
-            frames, _ = read_video(tmp / "videos" / r.path)
-            write_arrays(tmp / "frames" / f"{r.video_id}.h5", {"frames": frames}, {"video_id": r.video_id})
+            if not (tmp / "frames" / f"{r.video_id}.h5").exists():
+                frames, _ = read_video(tmp / "videos" / r.path)
+                write_arrays(tmp / "frames" / f"{r.video_id}.h5", {"frames": frames}, {"video_id": r.video_id})
             man.append({"video_id": r.video_id, "label": r.label, "label_index": classes.index(r.label)})
         splits = make_splits(pd.DataFrame(man), classes, n_splits, sp["train_per_class"], sp["test_per_class"],
                              sp["seed"])
@@ -57,7 +59,8 @@ def main() -> None:
         for k in paths:
             for v in (m["video_id"] for m in man):
                 p = tmp / "desc" / k / f"{v}.h5"
-                extract_video(k, tmp / "frames" / f"{v}.h5", p, hc)
+                if not p.exists():
+                    extract_video(k, tmp / "frames" / f"{v}.h5", p, hc)
                 paths[k][v] = str(p)
         res["descriptor_s"] = round(time.time() - t0, 1)
         for pooling in ("frames", "video"):
@@ -75,6 +78,14 @@ def main() -> None:
             res["runs"][pooling] = {TABLE1_NAMES[m]: {"accuracy": round(float(mean.loc[m, "accuracy"]), 2),
                                                       "macro_ap": round(float(mean.loc[m, "macro_ap"]), 2)}
                                     for m in mean.index}
+        # how far apart the two poolings' Fisher vectors are (same videos, same vocabulary)
+        res["fv_agreement"] = {}
+        for k in paths:
+            a = read_fv(tmp / "frames" / "split0" / f"fv_{k}.h5")["fv"].astype(np.float64)
+            b = read_fv(tmp / "video" / "split0" / f"fv_{k}.h5")["fv"].astype(np.float64)
+            cos = (a * b).sum(1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
+            res["fv_agreement"][k] = {"max_abs_diff": round(float(np.abs(a - b).max()), 5),
+                                      "mean_cosine": round(float(cos.mean()), 5), "min_cosine": round(float(cos.min()), 5)}
     res["difference_frames_minus_video"] = {
         m: round(res["runs"]["frames"][m]["accuracy"] - res["runs"]["video"][m]["accuracy"], 2)
         for m in res["runs"]["frames"]}

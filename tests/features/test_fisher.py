@@ -172,3 +172,27 @@ def test_encoder_frame_pooling():
     np.testing.assert_allclose(enc.transform(videos, frame_index=frames), enc.transform(videos), atol=1e-5)
     uneven = [np.minimum(np.arange(300) // 5, 3) for _ in videos]  # frame 3 holds 285 of 300
     assert np.abs(enc.transform(videos, frame_index=uneven) - enc.transform(videos)).max() > 1e-3
+
+
+def test_pca_equals_an_eigendecomposition_of_the_sample_covariance():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(500, 8)) @ rng.normal(size=(8, 8))
+    pca = DescriptorPCA(0.5).fit(X)
+    evals, evecs = np.linalg.eigh(np.cov(X, rowvar=False))
+    ref = evecs[:, ::-1][:, :4].T
+    ref *= np.sign(ref[np.arange(4), np.abs(ref).argmax(axis=1)])[:, None]
+    np.testing.assert_allclose(pca.components_, ref, atol=1e-8)
+    np.testing.assert_allclose(pca.explained_variance_, evals[::-1][:4], rtol=1e-10)
+
+
+def test_numpy_em_equals_sklearn_gaussian_mixture_without_regularisation():
+    from sklearn.mixture import GaussianMixture
+
+    X = _blobs(np.random.default_rng(2), n=2000, d=6, k=3).astype(np.float64)
+    ours = DiagonalGMM(3, max_iter=15, seed=4, var_floor=1e-14, tol=0.0).fit(X)
+    w0, m0, c0 = ours.initial_parameters(X)
+    sk = GaussianMixture(3, covariance_type="diag", max_iter=15, tol=0.0, reg_covar=1e-14, weights_init=w0,
+                         means_init=m0, precisions_init=1.0 / c0).fit(X)
+    np.testing.assert_allclose(ours.means_, sk.means_, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.covariances_, sk.covariances_, rtol=1e-5)
+    np.testing.assert_allclose(ours.weights_, sk.weights_, atol=1e-6)
