@@ -9,6 +9,8 @@ settings. scikit-learn's GaussianMixture starts from the same seeded initialisat
 (means_init / weights_init / precisions_init) and runs the same number of EM steps; its
 reg_covar (added to every variance) stands in for the variance floor. Reported: largest
 differences of the PCA projection, GMM parameters, log-likelihood and Fisher vectors.
+(Since that measurement DescriptorPCA wraps scikit-learn's PCA, so the PCA rows now compare
+scikit-learn's covariance eigensolver with its full SVD.)
 """
 from __future__ import annotations
 
