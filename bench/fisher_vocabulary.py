@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,12 +25,13 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
-from irpipe.config import load_config
-from irpipe.data.synthetic import generate_recognition
-from irpipe.data.video import read_video
-from irpipe.features.descriptors import compute
-from irpipe.features.fisher import DescriptorPCA, DiagonalGMM, fisher_vector, sample_descriptors
-from irpipe.io import write_json
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's irpipe, not an installed one
+from irpipe.config import load_config  # noqa: E402
+from irpipe.data.synthetic import generate_recognition  # noqa: E402
+from irpipe.data.video import read_video  # noqa: E402
+from irpipe.features.descriptors import compute  # noqa: E402
+from irpipe.features.fisher import DescriptorPCA, DiagonalGMM, fisher_vector, sample_descriptors  # noqa: E402
+from irpipe.io import write_json  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 

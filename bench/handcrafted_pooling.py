@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,15 +20,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from irpipe.config import load_config
-from irpipe.data.splits import make_splits
-from irpipe.data.stores import write_arrays
-from irpipe.data.synthetic import generate_recognition
-from irpipe.data.video import read_video
-from irpipe.features.baseline import TABLE1_NAMES, classify_split
-from irpipe.features.descriptors import extract_video
-from irpipe.features.encode import encode_split, read_fv
-from irpipe.io import write_json
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's irpipe, not an installed one
+from irpipe.config import load_config  # noqa: E402
+from irpipe.data.splits import make_splits  # noqa: E402
+from irpipe.data.stores import write_arrays  # noqa: E402
+from irpipe.data.synthetic import generate_recognition  # noqa: E402
+from irpipe.data.video import read_video  # noqa: E402
+from irpipe.features.baseline import TABLE1_NAMES, classify_split  # noqa: E402
+from irpipe.features.descriptors import extract_video  # noqa: E402
+from irpipe.features.encode import encode_split, read_fv  # noqa: E402
+from irpipe.io import write_json  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
