@@ -328,6 +328,13 @@ class WorkflowLogic:
             base["flow"] = self.all_flow("detection")
         return base
 
+    def recognition_mode_stores(self, wildcards=None) -> dict:
+        """Recognition mode reads the recognition frames and flow only when it fine-tunes the I3Ds."""
+        if self.config["detection"]["recognition"]["i3d"] != "finetune":
+            return {}
+        return {"frames": self.all_frames("recognition"), "flow": self.all_flow("recognition"),
+                "sizes": "results/data/recognition/sizes.json"}
+
     def detection_timeline_variant(self) -> str:
         return self.config["detection"]["timeline_variant"]
 

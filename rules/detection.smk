@@ -166,6 +166,8 @@ rule infdet_recognition:
         tracking=TRACKING,
         features="results/detection/features/recognition.h5",
         splits="results/data/recognition/splits.csv",
+        # fine-tuning the I3Ds (detection.recognition.i3d: finetune) reads frames and flow
+        unpack(W.recognition_mode_stores),
     output:
         csv="results/tables/infdet_recognition.csv",
         md="results/tables/infdet_recognition.md",

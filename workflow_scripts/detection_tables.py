@@ -7,6 +7,7 @@ import pandas as pd
 from irpipe.detection.tables import TITLES, build_tables
 from irpipe.report.tables import write_tables
 from irpipe.io import write_csv
+from irpipe.report.captions import caption, detection_deviations
 from irpipe.workflow import run_script
 
 
@@ -14,16 +15,11 @@ def main(smk, run):
     evals = {Path(p).parent.name: p for p in smk.input.evals}
     summaries = {Path(p).parent.name: json.loads(Path(p).read_text()) for p in smk.input.summaries}
     attrs = next((s["feature_attrs"] for s in summaries.values() if "feature_attrs" in s), {})
-    dcfg = smk.config["detection"]
-    synthetic = smk.config["dataset"]["detection"]["source"] == "synthetic"
-    thr = dcfg["postprocess"]["threshold"]
-    note = (f"{'SYNTHETIC data (embedded generator), not InfDet' if synthetic else 'Dataset: configured detection set'}; "
-            f"evaluation protocol {dcfg['eval']['protocol']}; snippet thresholds "
-            f"{'calibrated per class and variant on the TRAINING videos' if thr == 'train' else f'fixed at {thr}'}; "
-            f"I3D width {attrs.get('width')} "
-            f"(IR: {attrs.get('ir_init')}, flow: {attrs.get('flow_init')}); "
-            f"FEN variant: joint {dcfg['fen']['joint_epochs']} epochs from the SCA (TV-L1) model after "
-            f"{dcfg['fen']['pretrain_epochs']} L1-only FEN epochs. Paper columns: InfDet, seed 001.")
+    used = "; ".join(f"{v}: " + ", ".join(f"{c} {t:.2f}" for c, t in s["thresholds"].items())
+                     for v, s in sorted(summaries.items()) if "thresholds" in s)
+    note = caption("Paper columns: InfDet, seed 001, the same method's figure beside each variant (Table III's "
+                   "TGM = two-stream late fusion).", detection_deviations(smk.config, attrs=attrs),
+                   f"Thresholds used per variant: {used}." if used else "")
     tables = build_tables(evals)
     write_tables(tables, Path(smk.output[0]).parent, TITLES, note)
     per_class = pd.concat([pd.read_csv(p) for p in evals.values()], ignore_index=True)

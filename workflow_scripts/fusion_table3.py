@@ -3,16 +3,16 @@ from irpipe.workflow import run_script
 
 
 def main(smk, run):
+    from irpipe.report import captions, provenance
     from irpipe.report import fusion as results
-    from irpipe.report import provenance
 
     config = smk.config
     desc = provenance.describe_dataset(config)["recognition"]
-    note = (f"Dataset: {'SYNTHETIC' if desc['synthetic'] else desc['source']} recognition data, "
-            f"{len(smk.input.metrics)} split(s); C3D variant: {config['fusion']['variant']}. "
-            "Accuracy = mean per-class accuracy (the paper's 'AP'); macro AP = one-vs-rest average precision. "
-            "Substitutes: " + "; ".join(x for x in provenance.substitutes_from_config(config)
-                                    if not x.startswith("detection")) + ".")
+    note = captions.caption(
+        f"Dataset: {'SYNTHETIC' if desc['synthetic'] else desc['source']} recognition data, "
+        f"{len(smk.input.metrics)} split(s); C3D variant: {config['fusion']['variant']}. "
+        "Accuracy = mean per-class accuracy (the paper's 'AP'); macro AP = one-vs-rest average precision.",
+        captions.fusion_deviations(config))
     metrics = {int(p.split("split")[-1].split("/")[0]): p for p in smk.input.metrics}
     df = results.table3(metrics, smk.output.csv, smk.output.md, note=note)
     provenance.table_html(smk.output.csv, smk.output.html, "Table 3: fusion of the IR and flow streams", note)

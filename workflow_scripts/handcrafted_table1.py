@@ -3,6 +3,7 @@ import json
 
 from irpipe.errors import BadInput, bad_inputs_frame
 from irpipe.io import write_csv
+from irpipe.report.captions import handcrafted_deviations
 from irpipe.report.handcrafted import make_table1
 from irpipe.workflow import run_script
 
@@ -11,7 +12,8 @@ def main(smk, run):
     import h5py
 
     cfg = smk.config["handcrafted"]
-    df = make_table1(smk.input.metrics, smk.output.csv, smk.output.md, cfg["concepts"]["name"])
+    df = make_table1(smk.input.metrics, smk.output.csv, smk.output.md, cfg["concepts"]["name"],
+                     handcrafted_deviations(smk.config))
     bad, seen = [], set()
     for path in smk.input.fv:
         with h5py.File(path, "r") as h5:

@@ -11,7 +11,9 @@ The FEN variant (two-stream + SCA with FEN flow, the full InfDetNet) trains the 
 estimation network jointly with SCA and the head: frames -> FEN (two frames, downsampled
 x4) -> flow, upsampled x4 -> frozen flow I3D (gradients pass through it into the FEN) ->
 SCA with the cached IR features -> TGM head; loss = BCE + ``loss_weight`` * L1(FEN flow,
-TV-L1 flow downsampled x4). To fit the CPU budget it starts from the SCA (TV-L1) model's
+TV-L1 flow downsampled x4) (seed 001, equations 12-13: BCE summed over classes and averaged
+over snippets, L1 averaged over flow values; ``train.bce_reduction`` / ``fen.l1_reduction``
+select the other readings). To fit the CPU budget it starts from the SCA (TV-L1) model's
 weights and a FEN pre-trained on the L1 term alone (both stated in the report and config).
 """
 from __future__ import annotations
@@ -30,7 +32,7 @@ from tqdm import tqdm
 from ..config import config_hash
 from ..data import stores
 from ..models.detector import SnippetDetector
-from ..models.fen import FlowEstimationNet, fen_input
+from ..models.fen import FlowEstimationNet, fen_input, flow_l1
 from ..models.tgm import masked_bce
 from ..checkpoints import resume, save_progress
 from .features import build_extractor, extract, flow_tensor, ir_tensor
@@ -108,7 +110,7 @@ def train_variant(fusion: str, clips: Sequence[Clip], n_classes: int, cfg: Mappi
         total = 0.0
         for b in range(0, len(order), bs):
             xi, xf, mask, y = make_batch([clips[i] for i in order[b:b + bs]], stats)
-            loss = masked_bce(model(xi, xf, mask), y, mask)
+            loss = masked_bce(model(xi, xf, mask), y, mask, tcfg["bce_reduction"])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -204,8 +206,8 @@ def train_fen_variant(train: Sequence[Clip], test: Sequence[Clip], n_classes: in
             est, feat = fen_flow_features(fen, flow_i3d, pairs, data[c.video_id][0].shape[-2:], icfg["chunk_snippets"])
             xi, _, mask, y = make_batch([c], stats)
             xf = ((feat - fm) / fs)[None]
-            l_cls = masked_bce(model(xi, xf, mask), y, mask)
-            l_flow = F.l1_loss(est, target)
+            l_cls = masked_bce(model(xi, xf, mask), y, mask, cfg["train"]["bce_reduction"])
+            l_flow = flow_l1(est, target, c.xi.shape[1], fcfg["l1_reduction"])
             loss = l_cls + float(fcfg["loss_weight"]) * l_flow
             opt.zero_grad()
             loss.backward()

@@ -54,6 +54,25 @@ def read_descriptors(path: str | os.PathLike, part: str) -> np.ndarray:
         return h5[part][()]
 
 
+# column 0 of these arrays is the descriptor's frame: the sampled frame for (O-)SIFT, the
+# trajectory's END frame for IDT (the frame at which its descriptors are complete, which is
+# also the frame the official DenseTrackStab prints first)
+FRAME_INDEX = {"dsift": "positions", "osift": "positions", "idt": "info"}
+
+
+def read_frame_index(path: str | os.PathLike, kind: str) -> np.ndarray:
+    """(n,) frame index of each descriptor of a video (see FRAME_INDEX)."""
+    import h5py
+
+    name = FRAME_INDEX[kind]
+    with h5py.File(path, "r") as h5:
+        if name not in h5:
+            raise BadInputError(path, f"no '{name}' array: the descriptors carry no frame index "
+                                      "(needed by handcrafted.encoding.pooling: frames)")
+        arr = h5[name][()]
+    return arr[:, 0].astype(np.int64) if len(arr) else np.zeros(0, np.int64)
+
+
 def descriptor_attrs(path: str | os.PathLike) -> dict:
     import h5py
 

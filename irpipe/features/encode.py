@@ -3,7 +3,7 @@
 Output ``results/handcrafted/split<k>/fv_<kind>.h5``:
   ``video_id`` (utf-8), ``label_index`` int, ``is_train`` bool, ``fv`` float32 (n, dim);
   attrs: kind, split, parts (descriptor arrays encoded, concatenated in this order),
-  part_dims, gmm_components, pca_dims, n_samples, seed, bad_inputs (JSON list of
+  part_dims, gmm_components, pooling, pca_dims, n_samples, seed, bad_inputs (JSON list of
   [video_id, reason] left out under ``on_bad_input: skip``).
 For IDT the five descriptor types get their own PCA + GMM + Fisher vector, concatenated.
 """
@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import BadInputError
 from ..io import hdf5_strings, hdf5_writer
-from .descriptors import PARTS, descriptor_attrs, read_descriptors
+from .descriptors import PARTS, descriptor_attrs, read_descriptors, read_frame_index
 from .fisher import FisherEncoder
 
 log = logging.getLogger(__name__)
@@ -82,9 +82,12 @@ def encode_split(kind: str, split: int, splits: pd.DataFrame, descriptor_paths: 
         if progress:
             from tqdm import tqdm
             loop = tqdm(loop, desc=f"fv {kind}/{part}", unit="video")
+        pooling = enc_cfg["pooling"]
         for i in loop:
             if valid[i]:
-                rows[i] = enc.transform([read_descriptors(descriptor_paths[ids[i]], part)])[0]
+                path = descriptor_paths[ids[i]]
+                frames = [read_frame_index(path, kind)] if pooling == "frames" else None
+                rows[i] = enc.transform([read_descriptors(path, part)], frame_index=frames)[0]
         fvs.append(rows)
         part_dims.append(enc.dim_)
         pca_dims.append(enc.pca_.n_components_)
@@ -98,7 +101,7 @@ def encode_split(kind: str, split: int, splits: pd.DataFrame, descriptor_paths: 
         raise RuntimeError(f"non-finite Fisher vectors for {kind} split {split}")
     keep = valid
     attrs = {"kind": kind, "split": int(split), "parts": json.dumps(list(it)), "part_dims": json.dumps(part_dims),
-             "gmm_components": enc_cfg["gmm_components"], "pca_dims": json.dumps(pca_dims),
+             "gmm_components": enc_cfg["gmm_components"], "pooling": enc_cfg["pooling"], "pca_dims": json.dumps(pca_dims),
              "n_samples": json.dumps(n_samples), "seed": part_seed, "bad_inputs": json.dumps(bad)}
     with hdf5_writer(out_path) as h5:
         ids, sdt = hdf5_strings(table["video_id"][keep].tolist())

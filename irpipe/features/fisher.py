@@ -1,8 +1,18 @@
 """PCA + seeded diagonal GMM + improved Fisher vectors, as scikit-learn-style transformers.
 
 The encoders take a *list* of per-video descriptor arrays (each ``(n_i, D)``, any float or
-uint8 dtype) and return one row per video: descriptors are pooled over the whole video
-(spatio-temporal sum pooling, as in the paper's hand-crafted baseline).
+uint8 dtype) and return one row per video. Two poolings (``handcrafted.encoding.pooling``):
+
+- ``frames`` (seed 000, section 3.1: "video-level features are computed by spatio-temporal
+  pooling of the frame-based FV features"): one raw (unnormalised) Fisher vector per frame
+  from that frame's descriptors, averaged over the frames that have descriptors, THEN the
+  signed square root and L2 normalisation on the pooled vector. Normalising after pooling
+  keeps the pooled vector a Fisher vector of the video (normalising each frame first would
+  make the average depend on the frames' norms and break the improved-FV power + L2 step).
+  A raw FV is the mean of its descriptors' terms, so with the same number of descriptors in
+  every frame both poolings are equal; they differ when frames have different counts
+  (``video`` weights a frame by its descriptor count, ``frames`` weights frames equally).
+- ``video``: one Fisher vector over all of the video's descriptors at once.
 
 - :class:`DescriptorPCA` fits PCA on a seeded sample of the training descriptors and keeps
   ``round(pca_fraction * D)`` components (half the dimension in the paper).
@@ -60,8 +70,11 @@ class DescriptorPCA(BaseEstimator, TransformerMixin):
     """PCA to ``pca_fraction`` of the input dimension, fitted on a descriptor sample.
 
     ``fit`` takes an ``(N, D)`` sample; ``transform`` maps an ``(n, D)`` array to
-    ``(n, d)`` float32. Components are sign-normalised (largest |loading| positive), so the
-    projection is reproducible across LAPACK builds.
+    ``(n, d)`` float32. scikit-learn's PCA with the covariance eigensolver (N >> D: one D x D
+    eigendecomposition); it reproduced the earlier hand-written eigendecomposition to 6e-8 on
+    projections of scale 400 (bench/results/fisher_vocabulary.json). Components are
+    sign-normalised (largest |loading| positive), so the projection is reproducible across
+    LAPACK builds.
     """
 
     def __init__(self, pca_fraction: float = 0.5, n_components: int | None = None,
@@ -74,19 +87,18 @@ class DescriptorPCA(BaseEstimator, TransformerMixin):
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[0] < 2:
             raise ValueError(f"PCA needs an (N>=2, D) sample, got shape {X.shape}")
+        from sklearn.decomposition import PCA
+
         D = X.shape[1]
         d = self.n_components or max(1, int(round(self.pca_fraction * D)))
         d = min(d, D, X.shape[0])
-        self.mean_ = X.mean(axis=0)
-        Xc = X - self.mean_
-        cov = Xc.T @ Xc / max(1, X.shape[0] - 1)
-        evals, evecs = np.linalg.eigh(cov)
-        order = np.argsort(evals)[::-1][:d]
-        comps = evecs[:, order].T
+        pca = PCA(n_components=d, svd_solver="covariance_eigh").fit(X)
+        self.mean_ = pca.mean_
+        comps = pca.components_
         signs = np.sign(comps[np.arange(d), np.abs(comps).argmax(axis=1)])
         signs[signs == 0] = 1
         self.components_ = comps * signs[:, None]
-        self.explained_variance_ = np.maximum(evals[order], 0)
+        self.explained_variance_ = np.maximum(pca.explained_variance_, 0)
         self.n_components_ = d
         self.n_features_in_ = D
         return self
@@ -103,6 +115,15 @@ class DescriptorPCA(BaseEstimator, TransformerMixin):
 
 class DiagonalGMM(BaseEstimator):
     """Diagonal GMM fitted by EM from a seeded initialisation.
+
+    Why not scikit-learn's GaussianMixture(covariance_type="diag") (measured,
+    bench/results/fisher_vocabulary.json): from the same initialisation and for the same number
+    of steps, with variance regularisation off in both, the two EMs agree to 3e-8 (a test keeps
+    it so); but scikit-learn can only ADD ``reg_covar`` to every variance, while this EM
+    FLOORS variances at 1e-4 x the data's largest variance (vlfeat's rule), and with its
+    closest setting (reg_covar = that floor) the embedded default's IDT-HOG GMM means moved by
+    up to 26 % of their scale (D-SIFT 0.9 %). scikit-learn also does not re-seed a component
+    that loses all its mass.
 
     ``backend='numpy'`` (default) runs EM here; ``'vlfeat'`` runs cyvlfeat's EM from the
     seeded initialisation (``init_mode='custom'``, one thread); ``'auto'`` tries vlfeat and
@@ -281,6 +302,42 @@ def fisher_vector(descriptors: np.ndarray, gmm: DiagonalGMM, improved: bool = Tr
     return fv
 
 
+def raw_fisher_vector(descriptors: np.ndarray, gmm: DiagonalGMM) -> np.ndarray:
+    """Unnormalised Fisher vector (vlfeat layout): the mean of the descriptors' gradient terms."""
+    return fisher_vector(descriptors, gmm, improved=False)
+
+
+def improve(fv: np.ndarray) -> np.ndarray:
+    """Signed square root, then L2 normalisation (vlfeat's 'improved' order); 0 stays 0."""
+    v = np.sign(fv) * np.sqrt(np.abs(np.asarray(fv, np.float64)))
+    n = np.linalg.norm(v)
+    return (v / n if n > 0 else v).astype(np.float32)
+
+
+POOLINGS = ("frames", "video")
+
+
+def frame_pooled_fisher_vector(descriptors: np.ndarray, frame_index: np.ndarray, gmm: DiagonalGMM) -> np.ndarray:
+    """Average of the per-frame raw Fisher vectors, then signed square root + L2.
+
+    ``frame_index`` (n,) gives each descriptor's frame; frames without descriptors do not
+    enter the average; no descriptors at all gives the zero vector."""
+    x = np.asarray(descriptors)
+    f = np.asarray(frame_index).reshape(-1)
+    if len(f) != len(x):
+        raise ValueError(f"{len(x)} descriptors but {len(f)} frame indices")
+    K, D = gmm.means_.shape
+    if len(x) == 0:
+        return np.zeros(2 * K * D, dtype=np.float32)
+    order = np.argsort(f, kind="stable")
+    frames, starts = np.unique(f[order], return_index=True)
+    bounds = list(starts) + [len(order)]
+    acc = np.zeros(2 * K * D, np.float64)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        acc += raw_fisher_vector(x[order[a:b]], gmm)
+    return improve(acc / len(frames))
+
+
 class FisherEncoder(BaseEstimator, TransformerMixin):
     """PCA -> diagonal GMM -> improved Fisher vector, one row per video.
 
@@ -326,10 +383,16 @@ class FisherEncoder(BaseEstimator, TransformerMixin):
         self.dim_ = 2 * K * self.pca_.n_components_
         return self
 
-    def transform(self, X):
+    def transform(self, X, frame_index=None):
+        """Fisher vectors pooled over each whole video, or (``frame_index``: one (n_i,) array
+        per video) per-frame FVs averaged over the frames (see the module docstring)."""
         videos = _as_list(X)
+        if frame_index is not None and len(frame_index) != len(videos):
+            raise ValueError(f"{len(videos)} videos but {len(frame_index)} frame-index arrays")
         out = np.zeros((len(videos), self.dim_), dtype=np.float32)
         for i, v in enumerate(videos):
             if len(v):
-                out[i] = fisher_vector(self.pca_.transform(v), self.gmm_)
+                z = self.pca_.transform(v)
+                out[i] = (fisher_vector(z, self.gmm_) if frame_index is None
+                          else frame_pooled_fisher_vector(z, frame_index[i], self.gmm_))
         return out

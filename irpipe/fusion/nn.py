@@ -7,6 +7,13 @@ Two-layer NN fusion
     channel axis), a 1x1 convolution with 50 filters (each filter mixes the two streams at
     every code coordinate, as in convolutional two-stream fusion) and a ReLU, then a fully
     connected softmax layer on the 50 x D map. Needs both codes to have the same length.
+    This is the default reading (``fusion.nn.two_layer: stacked``) of the paper's "1x1
+    convolution with 50 filters on the concatenated codes": a 1x1 convolution needs an axis
+    to slide along, and stacking two streams' maps along the channel axis before a 1x1 conv
+    is the usual convolutional two-stream fusion. The other reading
+    (``two_layer: hidden``) treats the concatenated 2D vector as a 1x1 map with 2D channels,
+    where a 1x1 convolution is a fully connected hidden layer of 50 units (+ ReLU), then the
+    softmax layer: an ordinary two-layer perceptron.
 
 Inputs are standardised with the training set's per-feature mean and std. Training is
 full-batch (or mini-batch) Adam with cross-entropy and weight decay, seeded: the same
@@ -27,6 +34,7 @@ from ..devices import resolve_device
 log = logging.getLogger(__name__)
 
 KINDS = ("single_layer", "two_layer")
+TWO_LAYER_READINGS = ("stacked", "hidden")
 
 
 def _torch():
@@ -35,12 +43,19 @@ def _torch():
     return torch
 
 
-def build_model(kind: str, code_dim: int, n_classes: int, filters: int = 50):
+def build_model(kind: str, code_dim: int, n_classes: int, filters: int = 50, reading: str = "stacked"):
     """The fusion network for codes of length ``code_dim`` per stream (two streams)."""
     torch = _torch()
     nn = torch.nn
     if kind == "single_layer":
         return nn.Sequential(nn.Flatten(), nn.Linear(2 * code_dim, n_classes))
+    if reading not in TWO_LAYER_READINGS:
+        raise ValueError(f"unknown two-layer reading {reading!r}; expected one of {TWO_LAYER_READINGS}")
+    if kind == "two_layer" and reading == "hidden":
+        # the (N, 2, D) stack flattened to the concatenation [code_ir, code_flow] as 2D channels
+        # of a 1x1 map: the 1x1 conv is then a Linear(2D, filters)
+        return nn.Sequential(nn.Flatten(), nn.Unflatten(1, (2 * code_dim, 1)), nn.Conv1d(2 * code_dim, filters, 1),
+                             nn.ReLU(), nn.Flatten(), nn.Linear(filters, n_classes))
     if kind == "two_layer":
         return nn.Sequential(nn.Conv1d(2, filters, kernel_size=1), nn.ReLU(), nn.Flatten(),
                              nn.Linear(filters * code_dim, n_classes))
@@ -78,7 +93,7 @@ class FusionNet:
 def train_fusion_net(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, epochs: int = 200,
                      lr: float = 1e-3, weight_decay: float = 5e-4, batch_size: int | None = None,
                      filters: int = 50, seed: int = 0, threads: int | None = None,
-                     device: str | None = "cpu") -> FusionNet:
+                     device: str | None = "cpu", reading: str = "stacked") -> FusionNet:
     """Train a fusion network on stacked codes ``x`` (N, 2, D) with labels ``y``.
 
     ``batch_size`` None trains full-batch. Returns the model and the per-epoch mean loss.
@@ -95,12 +110,13 @@ def train_fusion_net(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *,
         torch.set_num_threads(int(threads))
     try:
         return _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, filters, seed,
-                      resolve_device(device, "fusion.nn.device"))
+                      resolve_device(device, "fusion.nn.device"), reading)
     finally:
         torch.set_num_threads(previous_threads)
 
 
-def _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, filters, seed, device) -> FusionNet:
+def _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, filters, seed, device,
+           reading="stacked") -> FusionNet:
     mean = x.mean(axis=0, keepdims=True)[0]
     std = x.std(axis=0, keepdims=True)[0]
     std = np.where(std > 1e-6, std, 1.0).astype(np.float32)
@@ -108,7 +124,7 @@ def _train(torch, kind, x, y, n_classes, epochs, lr, weight_decay, batch_size, f
     t = torch.from_numpy(y).to(device)
     gen = torch.Generator().manual_seed(int(seed))
     torch.manual_seed(int(seed))
-    model = build_model(kind, x.shape[2], n_classes, filters).to(device)
+    model = build_model(kind, x.shape[2], n_classes, filters, reading).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = torch.nn.CrossEntropyLoss()
     n = x.shape[0]

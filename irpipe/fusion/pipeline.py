@@ -83,7 +83,8 @@ def fuse(train: Mapping[str, StreamPredictions], test: Mapping[str, StreamPredic
         net = nn.train_fusion_net(kind, xtr, ytr, n_classes, epochs=ncfg["epochs"], lr=ncfg["lr"],
                                   weight_decay=ncfg["weight_decay"], batch_size=ncfg["batch_size"],
                                   filters=ncfg["filters"], seed=seed + 101 * (i + 1),
-                                  threads=ncfg.get("threads"), device=ncfg.get("device", "cpu"))
+                                  threads=ncfg.get("threads"), device=ncfg.get("device", "cpu"),
+                                  reading=ncfg["two_layer"])
         log.info("%s: final training loss %.4f", kind, net.losses[-1])
         out[name] = net.predict_proba(xte)
     if concepts is not None:

@@ -2,13 +2,14 @@
 
 Fusion variants (Tables III-V of seed 001):
 
-- ``ir`` / ``flow``: one stream (the TGM baseline is ``ir``);
+- ``ir`` / ``flow``: one stream (the TGM of one stream);
 - ``ir_sa``: infrared + self-attention;
 - ``ca``: two-stream + cross-attention (no selective mix);
 - ``sca``: two-stream + selective cross-stream attention (TV-L1 or FEN flow);
 - ``min`` / ``max``: element-wise min / max of the two streams;
 - ``concat``: concatenation (the head sees 2D channels);
-- ``late`` fusion is not a model: the average of the ``ir`` and ``flow`` models' scores.
+- ``late`` fusion is not a model: the average of the ``ir`` and ``flow`` models' scores (Table III's
+  TGM baseline: the paper's two-stream TGM).
 """
 from __future__ import annotations
 

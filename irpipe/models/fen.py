@@ -73,6 +73,24 @@ def fen_input(frames: torch.Tensor, factor: int = 4) -> torch.Tensor:
     return torch.cat([small[:-1], small[1:]], dim=1)
 
 
+L1_REDUCTIONS = ("mean", "per_snippet")
+
+
+def flow_l1(est: torch.Tensor, target: torch.Tensor, n_snippets: int, reduction: str) -> torch.Tensor:
+    """L1 between the FEN flow and the (downsampled) TV-L1 flow, both (T-1, 2, h, w).
+
+    ``mean``: averaged over every flow value (frames, channels, pixels): an L1 per pixel.
+    ``per_snippet``: the public InfDetNet code's normalisation: the sum over frames, channels
+    and pixels divided by snippets x channels x pixels, i.e. ``mean`` x (T-1) / n_snippets
+    (about 8 x ``mean`` with 8-frame snippets)."""
+    if reduction not in L1_REDUCTIONS:
+        raise ValueError(f"L1 reduction {reduction!r}; one of {L1_REDUCTIONS}")
+    total = (est - target).abs().sum()
+    if reduction == "mean":
+        return total / est.numel()
+    return total / (max(int(n_snippets), 1) * est[0].numel())
+
+
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 

@@ -140,8 +140,19 @@ class TGMHead(nn.Module):
         return self.classify(h)
 
 
-def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy per class and snippet, averaged over real (mask=1) snippets only."""
+BCE_REDUCTIONS = ("sum_classes", "mean")
+
+
+def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Binary cross-entropy per class and snippet over real (mask=1) snippets only.
+
+    ``sum_classes``: summed over the classes, averaged over the real snippets (seed 001's
+    classification loss; the public code divides the sum by the number of real snippets).
+    ``mean``: averaged over classes too, i.e. ``sum_classes`` / C: beside an added loss term
+    of weight w this equals ``sum_classes`` with that term's weight C * w."""
+    if reduction not in BCE_REDUCTIONS:
+        raise ValueError(f"BCE reduction {reduction!r}; one of {BCE_REDUCTIONS}")
     loss = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")  # (B, C, T)
     m = mask.to(loss.dtype)[:, None, :]
-    return (loss * m).sum() / (m.sum() * logits.shape[1]).clamp_min(1.0)
+    per = m.sum() * (logits.shape[1] if reduction == "mean" else 1)
+    return (loss * m).sum() / per.clamp_min(1.0)

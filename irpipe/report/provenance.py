@@ -73,10 +73,14 @@ def substitutes_from_config(config: Mapping) -> list[str]:
         if (leaf == "pretrained" or leaf.endswith("weights") or leaf.endswith("checkpoint")) and value is None:
             subs.append(f"{key}: none given: random initialisation, trained from scratch, instead of "
                         "pretrained weights")
-        if "pseudo" in leaf and value not in (None, False, "", "none"):
-            subs.append(f"{key} = {value}: pseudo-colour mapping so that opponent SIFT sees colour")
     hc = config.get("handcrafted")
     if isinstance(hc, Mapping) and hc.get("enabled", True):
+        # the key is osift.colour_mode (auto resolves to the pseudo-colour map on grey IR frames)
+        osift = hc.get("osift", {})
+        if osift.get("colour_mode", "auto") in ("auto", "pseudo"):
+            subs.append(f"handcrafted.osift.colour_mode = {osift.get('colour_mode', 'auto')}: pseudo-colour map "
+                        f"(COLORMAP_{str(osift.get('colormap', 'jet')).upper()}) of the grey IR frames so that "
+                        "opponent SIFT sees colour")
         subs.append("concept detectors: a substitute concept bank instead of VideoStory46K (not available)")
     return subs
 

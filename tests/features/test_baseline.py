@@ -145,3 +145,33 @@ def test_class_without_training_video_is_an_error(dataset):
     s.loc[(s["label_index"] == 1) & (s["subset"] == "train"), "subset"] = "test"
     with pytest.raises(BadInputError, match="class 1 has no usable training video"):
         encode_split("dsift", 0, s, paths["dsift"], cfg, 0, root / "bad.h5")
+
+
+def test_descriptors_carry_their_frame_and_pooling_is_recorded(dataset):
+    from irpipe.features.descriptors import read_descriptors, read_frame_index
+    from irpipe.features.dsift import sample_frame_indices
+
+    root, splits, paths, cfg = dataset
+    f = read_frame_index(paths["dsift"]["c0_v0"], "dsift")
+    assert len(f) == len(read_descriptors(paths["dsift"]["c0_v0"], "descriptors"))
+    assert set(f.tolist()) <= set(np.asarray(sample_frame_indices(T, cfg["n_frames"])).tolist())
+    g = read_frame_index(paths["idt"]["c0_v0"], "idt")
+    # IDT: the trajectory's end frame, at least track_length frames into the video
+    assert len(g) == len(read_descriptors(paths["idt"]["c0_v0"], "hog")) and g.min() >= cfg["idt"]["track_length"]
+    out = {}
+    for kind in ("dsift", "idt"):
+        for pooling in ("frames", "video"):
+            c = dict(cfg, encoding=dict(cfg["encoding"], pooling=pooling))
+            encode_split(kind, 0, splits, paths[kind], c, 0, root / f"pool_{kind}_{pooling}.h5")
+            out[kind, pooling] = read_fv(root / f"pool_{kind}_{pooling}.h5")
+            assert out[kind, pooling]["attrs"]["pooling"] == pooling
+    # dense SIFT on these textured frames: every sampled frame has the same descriptor count,
+    # so frame pooling equals video pooling (a raw FV is a mean over descriptors) ...
+    assert len(set(np.bincount(f)[np.unique(f)].tolist())) == 1
+    np.testing.assert_allclose(out["dsift", "frames"]["fv"], out["dsift", "video"]["fv"], atol=1e-5)
+    # ... IDT trajectories end unevenly over the frames: the poolings differ
+    fr, vi = out["idt", "frames"]["fv"], out["idt", "video"]["fv"]
+    assert len(set(np.bincount(g)[np.unique(g)].tolist())) > 1
+    assert np.abs(fr - vi).max() > 1e-3
+    nz = np.linalg.norm(fr, axis=1) > 0
+    np.testing.assert_allclose(np.linalg.norm(fr[nz], axis=1), np.sqrt(5), atol=1e-5)  # five unit-norm parts

@@ -124,3 +124,75 @@ def test_gmm_backends_agree_and_fallback_on_degenerate_sample():
     assert np.all(np.isfinite(g.means_)) and np.all(g.covariances_ > 0)
     fv = fisher_vector(D[:50], g)
     assert np.all(np.isfinite(fv)) and abs(np.linalg.norm(fv) - 1) < 1e-4
+
+
+def _gmm(d=8):
+    return DiagonalGMM(n_components=4, seed=1).fit(_blobs(np.random.default_rng(0), d=d))
+
+
+def test_frame_pooled_fv_of_identical_frames_is_that_frames_fv():
+    from irpipe.features.fisher import frame_pooled_fisher_vector
+
+    gmm = _gmm()
+    frame = _blobs(np.random.default_rng(3), n=50)
+    video = np.concatenate([frame] * 5)
+    index = np.repeat(np.arange(5) * 7, 50)  # frames 0, 7, 14, ... (sampled frames keep their numbers)
+    np.testing.assert_allclose(frame_pooled_fisher_vector(video, index, gmm), fisher_vector(frame, gmm), atol=1e-6)
+
+
+def test_frame_pooling_weights_frames_equally():
+    from irpipe.features.fisher import frame_pooled_fisher_vector, improve
+
+    gmm = _gmm()
+    rng = np.random.default_rng(4)
+    a, b = _blobs(rng, n=5), _blobs(rng, n=45) + 3.0
+    x, idx = np.concatenate([a, b]), np.repeat([2, 9], [5, 45])
+    # improve() is vlfeat's improved step: signed sqrt then L2 of the raw vector
+    np.testing.assert_allclose(improve(fisher_vector(x, gmm, improved=False)), fisher_vector(x, gmm), atol=1e-6)
+    # frames weigh equally: the mean of the two frames' raw vectors, normalised after pooling
+    ref = improve((fisher_vector(a, gmm, improved=False) + fisher_vector(b, gmm, improved=False)) / 2)
+    pooled = frame_pooled_fisher_vector(x, idx, gmm)
+    np.testing.assert_allclose(pooled, ref, atol=1e-6)
+    # the whole-video FV weighs frame b 9 times as much as frame a: not the same vector
+    assert np.abs(pooled - fisher_vector(x, gmm)).max() > 1e-2
+    # frames of equal descriptor counts: the two poolings agree (a raw FV is a mean over descriptors)
+    c = _blobs(rng, n=45)
+    y, idy = np.concatenate([c, b]), np.repeat([0, 1], 45)
+    np.testing.assert_allclose(frame_pooled_fisher_vector(y, idy, gmm), fisher_vector(y, gmm), atol=1e-5)
+    assert np.all(frame_pooled_fisher_vector(x[:0], idx[:0], gmm) == 0)
+    with pytest.raises(ValueError, match="frame indices"):
+        frame_pooled_fisher_vector(x, idx[:3], gmm)
+
+
+def test_encoder_frame_pooling():
+    rng = np.random.default_rng(0)
+    videos = [_blobs(rng, n=300, d=16) for _ in range(4)]
+    enc = FisherEncoder(n_components=4, sample_size=1000, seed=3).fit(videos)
+    frames = [np.arange(300) % 10 for _ in videos]  # 10 frames of 30 descriptors: same as per video
+    np.testing.assert_allclose(enc.transform(videos, frame_index=frames), enc.transform(videos), atol=1e-5)
+    uneven = [np.minimum(np.arange(300) // 5, 3) for _ in videos]  # frame 3 holds 285 of 300
+    assert np.abs(enc.transform(videos, frame_index=uneven) - enc.transform(videos)).max() > 1e-3
+
+
+def test_pca_equals_an_eigendecomposition_of_the_sample_covariance():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(500, 8)) @ rng.normal(size=(8, 8))
+    pca = DescriptorPCA(0.5).fit(X)
+    evals, evecs = np.linalg.eigh(np.cov(X, rowvar=False))
+    ref = evecs[:, ::-1][:, :4].T
+    ref *= np.sign(ref[np.arange(4), np.abs(ref).argmax(axis=1)])[:, None]
+    np.testing.assert_allclose(pca.components_, ref, atol=1e-8)
+    np.testing.assert_allclose(pca.explained_variance_, evals[::-1][:4], rtol=1e-10)
+
+
+def test_numpy_em_equals_sklearn_gaussian_mixture_without_regularisation():
+    from sklearn.mixture import GaussianMixture
+
+    X = _blobs(np.random.default_rng(2), n=2000, d=6, k=3).astype(np.float64)
+    ours = DiagonalGMM(3, max_iter=15, seed=4, var_floor=1e-14, tol=0.0).fit(X)
+    w0, m0, c0 = ours.initial_parameters(X)
+    sk = GaussianMixture(3, covariance_type="diag", max_iter=15, tol=0.0, reg_covar=1e-14, weights_init=w0,
+                         means_init=m0, precisions_init=1.0 / c0).fit(X)
+    np.testing.assert_allclose(ours.means_, sk.means_, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.covariances_, sk.covariances_, rtol=1e-5)
+    np.testing.assert_allclose(ours.weights_, sk.weights_, atol=1e-6)

@@ -65,8 +65,22 @@ def test_stack_codes_requires_equal_shapes():
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_training_matches_task():
-    rng = np.random.default_rng(0)
     xtr, ytr = _separable(15, np.random.default_rng(1))
     net = nn.train_fusion_net("two_layer", xtr, ytr, C, epochs=60, lr=2e-2, seed=0, device="cuda")
     assert net.device == "cuda"
     assert (net.predict_proba(xtr).argmax(1) == ytr).mean() >= 0.95
+
+
+def test_two_layer_hidden_reading_is_a_50_unit_hidden_layer_on_the_concatenation():
+    import torch
+
+    m = nn.build_model("two_layer", D, C, filters=50, reading="hidden")
+    conv = m[2]
+    assert tuple(conv.weight.shape) == (50, 2 * D, 1) and m[5].in_features == 50
+    x = torch.randn(4, 2, D)
+    # the same as Linear(2D, 50) on [code_ir, code_flow], ReLU, Linear(50, C)
+    cat = torch.cat([x[:, 0], x[:, 1]], 1)
+    ref = torch.relu(cat @ conv.weight[:, :, 0].T + conv.bias) @ m[5].weight.T + m[5].bias
+    assert torch.allclose(m(x), ref, atol=1e-5)
+    with pytest.raises(ValueError, match="reading"):
+        nn.build_model("two_layer", D, C, reading="deep")

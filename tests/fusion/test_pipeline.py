@@ -12,7 +12,8 @@ from tests.fusion import fakes
 CFG = {
     "lf1": {"weights": {"ir": 1, "flow": 2}},
     "lf2": {"k": 5, "gamma": 0.05, "weights": {"ir": 1, "flow": 2}},
-    "nn": {"epochs": 30, "lr": 1e-2, "weight_decay": 5e-4, "batch_size": None, "filters": 50, "threads": 1},
+    "nn": {"epochs": 30, "lr": 1e-2, "weight_decay": 5e-4, "batch_size": None, "filters": 50, "threads": 1,
+           "two_layer": "stacked"},
     "concepts": {"method": "early_concepts", "normalise": "l1"},
 }
 

@@ -38,3 +38,19 @@ def test_flop_counter_known_answer():
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_flow_l1_reductions_known_answer():
+    import pytest
+    from irpipe.models.fen import flow_l1
+
+    est = torch.zeros(16, 2, 3, 4)    # 16 frame pairs, 2 channels, 3 x 4 pixels
+    target = torch.zeros(16, 2, 3, 4)
+    target[0, 0, 0, 0] = 1.0
+    target[5, 1, 2, 3] = -3.0
+    # mean: |diff| summed (4) over all 16*2*12 = 384 values
+    assert flow_l1(est, target, 2, "mean").item() == pytest.approx(4 / 384)
+    # per snippet (the public code): sum / (2 snippets x 2 channels x 12 pixels) = 8 x mean here
+    assert flow_l1(est, target, 2, "per_snippet").item() == pytest.approx(4 / 48)
+    with pytest.raises(ValueError, match="reduction"):
+        flow_l1(est, target, 2, "sum")

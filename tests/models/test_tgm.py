@@ -55,7 +55,8 @@ def test_masked_bce_ignores_padding():
     tgt = torch.tensor([[[1.0, 1.0, 1.0]]])
     m = torch.tensor([[1, 1, 0]])
     ref = (math.log(2) + math.log1p(math.exp(-5))) / 2
-    assert abs(masked_bce(logits, tgt, m).item() - ref) < 1e-6
+    for reduction in ("sum_classes", "mean"):  # one class: the two agree
+        assert abs(masked_bce(logits, tgt, m, reduction).item() - ref) < 1e-6
 
 
 def test_all_fusions_forward_and_train_step():
@@ -67,7 +68,7 @@ def test_all_fusions_forward_and_train_step():
         mask[1, 4:] = 0
         out = m(xi, xf, mask)
         assert out.shape == (2, 3, 6)
-        loss = masked_bce(out, (torch.rand(2, 3, 6) > 0.5).float(), mask)
+        loss = masked_bce(out, (torch.rand(2, 3, 6) > 0.5).float(), mask, "sum_classes")
         loss.backward()
         assert torch.isfinite(loss)
 
@@ -83,3 +84,30 @@ def test_fast_tgm_equals_grouped_convolution_reference():
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_masked_bce_reductions_known_answer():
+    # two classes, three snippets, last one padding: per-element BCE of logit 0 is log 2,
+    # of logit 5 with target 1 is log(1 + e^-5)
+    logits = torch.tensor([[[0.0, 5.0, 9.0], [0.0, 0.0, -9.0]]])
+    tgt = torch.tensor([[[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]])
+    m = torch.tensor([[1, 1, 0]])
+    total = 3 * math.log(2) + math.log1p(math.exp(-5))
+    # seed 001 eq. 12: summed over the classes, averaged over the 2 real snippets
+    assert masked_bce(logits, tgt, m, "sum_classes").item() == pytest.approx(total / 2, rel=1e-6)
+    assert masked_bce(logits, tgt, m, "mean").item() == pytest.approx(total / 4, rel=1e-6)
+
+
+def test_mean_bce_with_weight_w_equals_class_sum_with_weight_c_times_w():
+    torch.manual_seed(0)
+    logits, tgt = torch.randn(2, 3, 7), (torch.rand(2, 3, 7) > 0.5).float()
+    mask = torch.ones(2, 7)
+    mask[0, 5:] = 0
+    l1 = torch.tensor(0.37)
+    w, c = 0.7, logits.shape[1]
+    mean_form = masked_bce(logits, tgt, mask, "mean") + w * l1
+    sum_form = masked_bce(logits, tgt, mask, "sum_classes") + c * w * l1
+    # the 'mean' loss is the paper's loss with the L1 weighted 3 x 0.7 = 2.1, scaled by 1/C
+    assert (c * mean_form).item() == pytest.approx(sum_form.item(), rel=1e-6)
+    with pytest.raises(ValueError, match="reduction"):
+        masked_bce(logits, tgt, mask, "sum")
