@@ -29,11 +29,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from irpipe.models.c3d import C3D, C3DSpec, CONV_LAYERS, POOLS, count_parameters  # noqa: E402
-from irpipe.models.dcl import dcl_loss, target_codes  # noqa: E402
-from irpipe.train.c3d_trainer import TrainSettings, _autocast, _to_input, make_optimizer, prepare_model  # noqa: E402
 from irpipe.data.clips import make_batch  # noqa: E402
+from irpipe.models.c3d import C3D, CONV_LAYERS, POOLS, C3DSpec, count_parameters  # noqa: E402
+from irpipe.models.dcl import dcl_loss, target_codes  # noqa: E402
 from irpipe.report.tables import markdown_text  # noqa: E402
+from irpipe.train.c3d_trainer import TrainSettings, _autocast, _to_input, make_optimizer, prepare_model  # noqa: E402
 
 log = logging.getLogger("c3d_speed")
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -162,7 +162,7 @@ def main(argv=None) -> int:
 
     out = Path(args.out)
     write_json(out.with_suffix(".json"), results)
-    lines = [f"# TV-L1 speed: OpenCV DualTVL1 vs TorchTVL1",
+    lines = ["# TV-L1 speed: OpenCV DualTVL1 vs TorchTVL1",
              "",
              f"CPU: {cpu_name}, {args.threads} threads for both backends; GPU: {gpu_name or 'none'}; "
              f"torch {torch.__version__}, OpenCV {cv2.__version__}; 1-min load average at start {load:.1f}.",

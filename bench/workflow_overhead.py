@@ -145,7 +145,7 @@ def main(argv=None) -> int:
               "load_avg_1min_end": os.getloadavg()[0]}
     out = Path(args.out)
     write_json(out.with_suffix(".json"), result)
-    lines = [f"# Workflow overhead: per-video stages with and without batching (SYNTHETIC data)", "",
+    lines = ["# Workflow overhead: per-video stages with and without batching (SYNTHETIC data)", "",
              f"{result['videos']} clips of {args.n_frames} frames at {result['size']}; stages frames, TV-L1 flow "
              f"(OpenCV), D-SIFT, O-SIFT, IDT; `snakemake --cores {args.cores}` on {result['machine']}; one run "
              f"each, same machine, same session; 1-min load average at the end {result['load_avg_1min_end']:.1f}.",

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from .data.sizes import (AUTO, ORIGINAL, _get, common_frame_size, interpolation_for, stored_copies)
+from .data.sizes import AUTO, ORIGINAL, _get, common_frame_size, interpolation_for, stored_copies
 from .errors import ConfigError
 
 

@@ -34,6 +34,7 @@ def test_embedded_default_and_presets_validate():
     load_config(REPO / "config.yaml")
     for preset in sorted((REPO / "presets").glob("*.yaml")):
         import yaml
+
         from irpipe.config import deep_update
         base = yaml.safe_load(open(REPO / "config.yaml"))
         validate_config(deep_update(base, yaml.safe_load(open(preset)) or {}))

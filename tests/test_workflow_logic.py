@@ -10,9 +10,19 @@ import pandas as pd
 import pytest
 
 from irpipe.config import validate_config
-from irpipe.workflow_logic import (DETECTION_TRAINED_VARIANTS, DETECTION_VARIANTS, FEATURE_KINDS, WorkflowLogic,
-                                   alpha_label, make_shards, n_shards, report_view, select_stores, shard_of,
-                                   stores_in)
+from irpipe.workflow_logic import (
+    DETECTION_TRAINED_VARIANTS,
+    DETECTION_VARIANTS,
+    FEATURE_KINDS,
+    WorkflowLogic,
+    alpha_label,
+    make_shards,
+    n_shards,
+    report_view,
+    select_stores,
+    shard_of,
+    stores_in,
+)
 
 
 class FakeCheckpoints:

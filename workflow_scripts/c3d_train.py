@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from irpipe.data.sizes import resolve_config
 from irpipe.data.datasets import read_classes_file
+from irpipe.data.sizes import resolve_config
 from irpipe.errors import bad_inputs_frame, handle_bad_input
 from irpipe.io import atomic_path, write_csv
 from irpipe.train.c3d_trainer import run_stream

@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 
 from irpipe.detection.tables import TITLES, build_tables
-from irpipe.report.tables import write_tables
 from irpipe.io import write_csv
 from irpipe.report.captions import caption, detection_deviations
+from irpipe.report.tables import write_tables
 from irpipe.workflow import run_script
 
 

@@ -10,9 +10,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from ..checkpoints import load_checkpoint
 from ..errors import BadInput, bad_inputs_frame
 from ..eval.detection import evaluate, write_thumos_detections, write_thumos_gt
-from ..checkpoints import load_checkpoint
 from ..io import atomic_path, write_csv, write_json, write_npz, write_text
 from .data import class_mean_durations, snippet_targets, validate_videos
 from .features import read_feature_attrs, read_features

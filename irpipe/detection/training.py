@@ -29,12 +29,12 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from ..checkpoints import resume, save_progress
 from ..config import config_hash
 from ..data import stores
 from ..models.detector import SnippetDetector
 from ..models.fen import FlowEstimationNet, fen_input, flow_l1
 from ..models.tgm import masked_bce
-from ..checkpoints import resume, save_progress
 from .features import build_extractor, extract, flow_tensor, ir_tensor
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-
 from ..errors import BadInputError
 from .classification import classification_metrics
 from .knn import knn_scores

@@ -13,7 +13,6 @@ import numpy as np
 
 from ..errors import BadInputError
 
-
 _CY_DSIFT = None
 
 

@@ -22,8 +22,8 @@ from ..errors import BadInput, BadInputError, bad_inputs_frame, handle_bad_input
 from ..eval.classification import classification_metrics
 from ..io import write_csv, write_json
 from . import late, nn
-from .sweeps import knn_vote_scores
 from .inputs import StreamPredictions, align_streams, check_against_splits, read_posteriors, read_predictions
+from .sweeps import knn_vote_scores
 
 log = logging.getLogger(__name__)
 

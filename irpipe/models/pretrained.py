@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
-from ..errors import BadInputError
 from ..checkpoints import load_checkpoint
+from ..errors import BadInputError
 from .c3d import C3D, PORT_KEYS
 
 log = logging.getLogger(__name__)

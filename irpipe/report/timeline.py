@@ -7,8 +7,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..io import atomic_path
 from ..detection.data import snippet_bounds
+from ..io import atomic_path
 
 
 def plot_timeline(video_id: str, scores: np.ndarray, n_frames: int, fps: float, classes: Sequence[str],

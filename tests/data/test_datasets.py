@@ -2,8 +2,7 @@ import pandas as pd
 import pytest
 
 from irpipe.config import validate_config
-from irpipe.data.datasets import (detection_manifest, recognition_manifest, safe_id, thumos_class_list,
-                                  unique_ids)
+from irpipe.data.datasets import detection_manifest, recognition_manifest, safe_id, thumos_class_list, unique_ids
 from irpipe.errors import BadInputError
 from tests.conftest import moving_frames, write_video
 

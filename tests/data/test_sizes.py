@@ -10,8 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
-from irpipe.config import load_config
 from irpipe import size_plan
+from irpipe.config import load_config
 from irpipe.data import sizes
 from irpipe.data.datasets import recognition_manifest
 from irpipe.data.frames import extract_frames, resize_copy

@@ -13,8 +13,13 @@ import pytest
 
 from irpipe.cli import main as cli_main
 from irpipe.config import validate_config
-from irpipe.data.synthetic import (CLASS_MOTIONS, INFDET_MEAN_DURATION_S, generate_detection,
-                                   generate_recognition, plan_instances)
+from irpipe.data.synthetic import (
+    CLASS_MOTIONS,
+    INFDET_MEAN_DURATION_S,
+    generate_detection,
+    generate_recognition,
+    plan_instances,
+)
 from irpipe.data.synthetic.scene import video_rng
 from irpipe.errors import ConfigError
 

@@ -7,8 +7,8 @@ import pytest
 from irpipe.detection.features import extract_dataset, read_features
 from irpipe.detection.pipeline import run_variant, write_gt_files
 from irpipe.detection.tables import TITLES, build_tables, table6
-from irpipe.report.tables import write_tables
 from irpipe.eval.detection import evaluate_files
+from irpipe.report.tables import write_tables
 from irpipe.workflow_logic import stores_in
 
 

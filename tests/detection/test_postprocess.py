@@ -4,8 +4,8 @@ import pytest
 
 from irpipe.detection.data import class_mean_durations, merge_overlaps, snippet_targets, validate_videos
 from irpipe.detection.postprocess import calibrate_thresholds, detect, runs
-from irpipe.eval.detection import evaluate
 from irpipe.errors import BadInputError
+from irpipe.eval.detection import evaluate
 
 
 def test_runs():

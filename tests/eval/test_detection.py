@@ -4,8 +4,7 @@ import pandas as pd
 import pytest
 
 from irpipe.errors import BadInputError
-from irpipe.eval.detection import (evaluate, evaluate_files, interval_overlap, write_thumos_detections,
-                                   write_thumos_gt)
+from irpipe.eval.detection import evaluate, evaluate_files, interval_overlap, write_thumos_detections, write_thumos_gt
 
 
 def gt_df(rows):

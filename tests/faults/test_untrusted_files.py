@@ -12,8 +12,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from irpipe.errors import BadInputError  # noqa: E402
 from irpipe.checkpoints import load_checkpoint, save_checkpoint  # noqa: E402
+from irpipe.errors import BadInputError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,15 @@ import pytest
 from irpipe.config import validate_config
 from irpipe.data.stores import write_arrays
 from irpipe.errors import BadInputError
-from irpipe.features.baseline import (METHODS, TABLE1_NAMES, classify_split, read_posteriors,
-                                      write_concepts, write_metrics, write_posteriors)
+from irpipe.features.baseline import (
+    METHODS,
+    TABLE1_NAMES,
+    classify_split,
+    read_posteriors,
+    write_concepts,
+    write_metrics,
+    write_posteriors,
+)
 from irpipe.features.descriptors import descriptor_attrs, extract_video
 from irpipe.features.encode import encode_split, read_fv
 from irpipe.report.handcrafted import make_table1

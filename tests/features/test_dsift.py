@@ -63,6 +63,7 @@ def test_video_descriptors_positions():
 
 def test_direct_extension_matches_cyvlfeat_wrapper():
     from cyvlfeat.sift import dsift as ref
+
     from irpipe.features.dsift import dsift
     img = np.random.default_rng(0).random((40, 50)).astype(np.float32)
     f1, d1 = dsift(img, 5, 4, [0, 0, 39, 49], fast=True)

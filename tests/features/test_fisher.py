@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from irpipe.errors import BadInputError
-from irpipe.features.fisher import (DescriptorPCA, DiagonalGMM, FisherEncoder, fisher_vector,
-                                    sample_descriptors)
+from irpipe.features.fisher import DescriptorPCA, DiagonalGMM, FisherEncoder, fisher_vector, sample_descriptors
 
 
 def _blobs(rng, n=3000, d=8, k=4):

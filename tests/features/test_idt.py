@@ -3,8 +3,15 @@ import numpy as np
 import pytest
 
 from irpipe.errors import BadInputError
-from irpipe.features.idt import (DESCRIPTOR_DIMS, IDTParams, _orientation_hist, extract_idt,
-                                 integral_histograms, n_scales, patch_descriptors)
+from irpipe.features.idt import (
+    DESCRIPTOR_DIMS,
+    IDTParams,
+    _orientation_hist,
+    extract_idt,
+    integral_histograms,
+    n_scales,
+    patch_descriptors,
+)
 
 H, W, T = 72, 96, 20
 

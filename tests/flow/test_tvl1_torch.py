@@ -5,7 +5,6 @@ parameters, and 8-bit flow images (bound 20) within one grey level on >= 99 % of
 """
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 import pytest
@@ -14,10 +13,17 @@ import torch
 from irpipe.config import validate_config
 from irpipe.flow.images import flow_agreement
 from irpipe.flow.tvl1 import compute_video_flow
-from irpipe.flow.tvl1_torch import (PARAM_KEYS, TorchTVL1, centered_gradient, linear_resize_matrix,
-                                    median_filter, median_filter_eager, pyramid_sizes, selection_program,
-                                    warp_bicubic)
-
+from irpipe.flow.tvl1_torch import (
+    PARAM_KEYS,
+    TorchTVL1,
+    centered_gradient,
+    linear_resize_matrix,
+    median_filter,
+    median_filter_eager,
+    pyramid_sizes,
+    selection_program,
+    warp_bicubic,
+)
 from tests.conftest import REAL_CLIPS, textured
 
 DEFAULTS = validate_config({})["flow"]["tvl1"]  # the schema's defaults are OpenCV's

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from irpipe.fusion import pipeline, sweeps
-from irpipe.report import fusion as results
 from irpipe.fusion.inputs import read_predictions
+from irpipe.report import fusion as results
 from tests.fusion import fakes
 from tests.fusion.test_pipeline import CFG
 

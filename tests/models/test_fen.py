@@ -42,6 +42,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def test_flow_l1_reductions_known_answer():
     import pytest
+
     from irpipe.models.fen import flow_l1
 
     est = torch.zeros(16, 2, 3, 4)    # 16 frame pairs, 2 channels, 3 x 4 pixels

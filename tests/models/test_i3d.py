@@ -1,9 +1,9 @@
 import pytest
 import torch
 
+from irpipe.checkpoints import save_checkpoint
 from irpipe.errors import BadInputError
 from irpipe.models.i3d import InceptionI3d, backbone_parameters, load_i3d_weights, n_snippets
-from irpipe.checkpoints import save_checkpoint
 
 
 def test_full_width_backbone_parameters():

@@ -1,6 +1,6 @@
-import pytest
 import math
 
+import pytest
 import torch
 
 from irpipe.models.detector import FUSIONS, SnippetDetector

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+from irpipe.checkpoints import load_checkpoint
 from irpipe.config import validate_config
 from irpipe.eval.predictions import read_predictions
 from irpipe.train.c3d_trainer import run_stream, video_average
-from irpipe.checkpoints import load_checkpoint
 from tests.c3d_helpers import make_dataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,8 +103,8 @@ def test_gpu_path_bf16_channels_last(tmp_path):
     """uint8 clips on the GPU, augmentation there, bf16 autocast + channels_last_3d; same outputs
     contract as on the CPU and a model that learns."""
     from irpipe.data.clips import make_batch
-    from irpipe.train.c3d_trainer import TrainSettings, _to_input, prepare_model
     from irpipe.models.c3d import C3D, C3DSpec
+    from irpipe.train.c3d_trainer import TrainSettings, _to_input, prepare_model
 
     dev = torch.device("cuda")
     clips = torch.randint(0, 256, (4, 16, 20, 24, 1), dtype=torch.uint8, device=dev)
