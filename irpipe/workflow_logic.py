@@ -101,6 +101,10 @@ def descriptors_dir(kind: str, shard: str) -> str:
     return f"results/handcrafted/descriptors/{kind}/{shard}"
 
 
+def naive_metrics_path(split: int | str) -> str:
+    return f"results/handcrafted/split{split}/metrics_naive.csv"
+
+
 def c3d_predictions(stream: str, variant: str, split: int | str) -> str:
     return f"results/c3d/{stream}_{variant}/split{split}/predictions.h5"
 
@@ -158,6 +162,7 @@ class WorkflowLogic:
         self.c3d_enabled = self.recognition_enabled and bool(c3d.get("enabled", True)) and bool(c3d)
         hc = config.get("handcrafted", {})
         self.handcrafted_enabled = self.recognition_enabled and bool(hc) and bool(hc.get("enabled", True))
+        self.naive_enabled = self.handcrafted_enabled and bool(hc.get("naive", {}).get("enabled", False))
         self.fusion_enabled = self.c3d_enabled
         self.fusion_concepts = bool(config["fusion"]["concepts"]["enabled"]) and self.handcrafted_enabled
         self.flow_gpu = int(str(config["flow"]["device"]).startswith("cuda"))
@@ -268,6 +273,18 @@ class WorkflowLogic:
     def table1_fisher_vectors(self) -> list[str]:
         return [f"results/handcrafted/split{k}/fv_{kind}.h5" for k in self.splits for kind in FEATURE_KINDS]
 
+    def naive_inputs(self, wildcards) -> dict:
+        """The naive baseline of a split reads every recognition frame store (the copy hand-crafted
+        uses: sizes.json resolves 'auto'), the split table and the class list."""
+        return {"tracking": TRACKING, "frames": self.all_frames("recognition"),
+                "splits": "results/data/recognition/splits.csv",
+                "classes": "results/data/recognition/classes.txt",
+                "sizes": "results/data/recognition/sizes.json"}
+
+    def naive_metrics(self, wildcards=None) -> list[str]:
+        """Table 1's naive rows (none when handcrafted.naive is off)."""
+        return [naive_metrics_path(k) for k in self.splits] if self.naive_enabled else []
+
     # --- fusion
     def fusion_predictions(self, stream: str, split: int | str) -> str:
         return c3d_predictions(stream, self.config["fusion"]["variant"], split)
@@ -364,6 +381,8 @@ class WorkflowLogic:
             jobs += [("handcrafted_descriptors", f"{k}/{s}") for k in FEATURE_KINDS for s in self.shards("recognition")]
             jobs += [("handcrafted_encode", f"split{i}_{k}") for i in self.splits for k in FEATURE_KINDS]
             jobs += [("handcrafted_classify", f"split{i}") for i in self.splits]
+            if self.naive_enabled:
+                jobs += [("naive_baseline", f"split{i}") for i in self.splits]
         if self.c3d_enabled:
             jobs += [("c3d_train", f"{s}_{v}_split{i}") for s in C3D_STREAMS for v in C3D_VARIANTS for i in self.splits]
             c3d = self.config["c3d"]
@@ -401,6 +420,8 @@ class WorkflowLogic:
                 names.append(f"manifest_{part}")
             elif rule == "handcrafted_classify" and part == "split0":
                 names.append("handcrafted_recognition")
+            elif rule == "naive_baseline":
+                names.append(f"naive_recognition_{part}")
             elif rule == "c3d_train":
                 names.append(f"c3d_recognition_{part}")
             elif rule == "c3d_sweep":

@@ -1,4 +1,5 @@
-"""Table 1 of seed 000 (eight rows, per split and mean +- std) and the stage's bad inputs."""
+"""Table 1 of seed 000 (eight rows, the naive baseline row when enabled, per split and mean +- std)
+and the stage's bad inputs."""
 import json
 
 from irpipe.errors import BadInput, bad_inputs_frame
@@ -11,7 +12,8 @@ def main(smk, run):
     import h5py
 
     cfg = smk.config["handcrafted"]
-    df = make_table1(smk.input.metrics, smk.output.csv, smk.output.md, cfg["concepts"]["name"])
+    df = make_table1(smk.input.metrics, smk.output.csv, smk.output.md, cfg["concepts"]["name"],
+                     list(smk.input.naive), cfg["naive"]["size"])
     bad, seen = [], set()
     for path in smk.input.fv:
         with h5py.File(path, "r") as h5:

@@ -117,3 +117,25 @@ def test_naive_split_bad_store_error_and_skip(tmp_path):
 
 def test_table1_name():
     assert table1_name(16) == "naive baseline (16x16 pixel statistics, RBF SVM)"
+
+
+def test_table1_gets_the_naive_row_without_a_paper_figure(tmp_path):
+    from irpipe.features.baseline import METHODS, TABLE1_NAMES
+    from irpipe.io import write_csv
+    from irpipe.report.handcrafted import make_table1
+
+    cols = dict(n_test=4, n_train=8)
+    write_csv(tmp_path / "metrics.csv", pd.DataFrame(
+        [{"method": m, "split": 0, "accuracy": 0.5, "macro_ap": 0.6, **cols} for m in METHODS]))
+    write_csv(tmp_path / "metrics_naive.csv", pd.DataFrame(
+        [{"method": "naive", "split": 0, "accuracy": 0.25, "macro_ap": 0.375, **cols}]))
+    df = make_table1([tmp_path / "metrics.csv"], tmp_path / "t.csv", tmp_path / "t.md", "bank",
+                     [tmp_path / "metrics_naive.csv"], 16)
+    assert list(df["method"]) == [TABLE1_NAMES[m] for m in METHODS] + [table1_name(16)]
+    last = df.iloc[-1]
+    assert (last["accuracy_mean"], last["macro_ap_mean"]) == (25.0, 37.5) and pd.isna(last["paper"])
+    md = (tmp_path / "t.md").read_text()
+    assert "naive baseline (16x16 pixel statistics, RBF SVM)" in md and "must beat" in md
+    # without the naive files: the paper's eight rows only
+    df8 = make_table1([tmp_path / "metrics.csv"], tmp_path / "t8.csv", tmp_path / "t8.md", "bank")
+    assert len(df8) == len(METHODS)
