@@ -97,6 +97,10 @@ def flow_dir(dataset: str, shard: str) -> str:
     return f"results/flow/{dataset}/{shard}"
 
 
+def flow_bound_path(dataset: str) -> str:
+    return f"results/data/{dataset}/flow_bound.json"
+
+
 def descriptors_dir(kind: str, shard: str) -> str:
     return f"results/handcrafted/descriptors/{kind}/{shard}"
 
@@ -229,6 +233,24 @@ class WorkflowLogic:
     def all_descriptors(self, kind: str) -> list[str]:
         return [descriptors_dir(kind, s) for s in self.shards("recognition")]
 
+    # --- flow.bound: auto (the consumers of flow declare the bound file the flow_summary job writes)
+    @property
+    def flow_bound_auto(self) -> bool:
+        return self.config["flow"]["bound"] == "auto"
+
+    def flow_bound_inputs(self, dataset: str) -> dict:
+        return {"flow_bound": flow_bound_path(dataset)} if self.flow_bound_auto else {}
+
+    def dataset_manifest(self, wildcards) -> str:
+        return f"results/data/{wildcards.dataset}/manifest.csv"
+
+    def c3d_inputs(self, wildcards) -> dict:
+        """The stores of a C3D stream, and for the flow stream under bound auto the bound file."""
+        inputs = {"stores": self.c3d_stores(wildcards)}
+        if wildcards.stream == "flow":
+            inputs.update(self.flow_bound_inputs("recognition"))
+        return inputs
+
     def dataset_frames(self, wildcards) -> list[str]:
         return self.all_frames(wildcards.dataset)
 
@@ -328,7 +350,8 @@ class WorkflowLogic:
     # --- detection
     def detection_features_inputs(self, wildcards) -> dict:
         return {"frames": self.all_frames(wildcards.dataset), "flow": self.all_flow(wildcards.dataset),
-                "sizes": f"results/data/{wildcards.dataset}/sizes.json"}
+                "sizes": f"results/data/{wildcards.dataset}/sizes.json",
+                **self.flow_bound_inputs(wildcards.dataset)}
 
     def detection_variant_inputs(self, wildcards) -> dict:
         base = {"tracking": TRACKING,
@@ -343,6 +366,7 @@ class WorkflowLogic:
             base["init"] = detection_variant_file("sca_tvl1", "model.pt")
             base["frames"] = self.all_frames("detection")
             base["flow"] = self.all_flow("detection")
+            base.update(self.flow_bound_inputs("detection"))
         return base
 
     def detection_timeline_variant(self) -> str:

@@ -13,7 +13,7 @@ rule c3d_train:
         TRACKING,
         splits="results/data/recognition/splits.csv",
         classes="results/data/recognition/classes.txt",
-        stores=W.c3d_stores,
+        unpack(W.c3d_inputs),
         sizes="results/data/recognition/sizes.json",
     output:
         predictions="results/c3d/{stream}_{variant}/split{split}/predictions.h5",
@@ -41,7 +41,7 @@ rule c3d_sweep:
         TRACKING,
         splits="results/data/recognition/splits.csv",
         classes="results/data/recognition/classes.txt",
-        stores=W.c3d_stores,
+        unpack(W.c3d_inputs),
         sizes="results/data/recognition/sizes.json",
         reuse=W.c3d_reuse,
     output:

@@ -190,3 +190,18 @@ def test_naive_baseline_inputs_records_and_switch(tmp_path):
     off = _logic(tmp_path, config={"handcrafted": {"naive": {"enabled": False}}})
     assert off.naive_metrics() == []
     assert not any("naive" in r for r in off.benchmark_records() + off.bad_input_tables())
+
+
+def test_flow_bound_auto_is_a_declared_input_of_every_flow_reader(tmp_path):
+    num = _logic(tmp_path)
+    assert "flow_bound" not in num.c3d_inputs(SimpleNamespace(stream="flow"))
+    assert "flow_bound" not in num.detection_features_inputs(SimpleNamespace(dataset="detection"))
+    w = _logic(tmp_path, config={"flow": {"bound": "auto"}})
+    assert w.c3d_inputs(SimpleNamespace(stream="flow"))["flow_bound"] == "results/data/recognition/flow_bound.json"
+    assert "flow_bound" not in w.c3d_inputs(SimpleNamespace(stream="ir"))
+    assert w.c3d_inputs(SimpleNamespace(stream="flow"))["stores"] == w.all_flow("recognition")
+    assert (w.detection_features_inputs(SimpleNamespace(dataset="recognition"))["flow_bound"]
+            == "results/data/recognition/flow_bound.json")
+    assert w.detection_variant_inputs(SimpleNamespace(variant="sca_fen"))["flow_bound"] == \
+        "results/data/detection/flow_bound.json"
+    assert "flow_bound" not in w.detection_variant_inputs(SimpleNamespace(variant="ca"))
