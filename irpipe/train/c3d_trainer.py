@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -33,12 +33,12 @@ from tqdm import tqdm
 from ..checkpoints import resume, save_checkpoint, save_progress
 from ..config import config_hash
 from ..data.clips import crop_size, load_clips, make_batch
-from ..flow.bound import flow_images_reader
 from ..devices import resolve_device
 from ..errors import IrpipeError
 from ..eval.classification import classification_metrics
 from ..eval.knn import knn_scores
 from ..eval.predictions import write_predictions
+from ..flow.bound import flow_images_reader
 from ..models.c3d import C3D, C3DSpec
 from ..models.dcl import dcl_loss, intra_class_variation, target_codes
 from ..models.pretrained import describe_init, load_port_weights

@@ -9,8 +9,17 @@ from irpipe.config import validate_config
 from irpipe.data.clips import load_clips, read_stream
 from irpipe.data.stores import write_arrays
 from irpipe.errors import BadInputError, ConfigError
-from irpipe.flow.bound import (auto_bound, bound_record, flow_images_from_raw, flow_images_reader, numeric_bound,
-                               resolve_bound, training_videos, video_percentile, write_bound_file)
+from irpipe.flow.bound import (
+    auto_bound,
+    bound_record,
+    flow_images_from_raw,
+    flow_images_reader,
+    numeric_bound,
+    resolve_bound,
+    training_videos,
+    video_percentile,
+    write_bound_file,
+)
 from irpipe.flow.images import flow_to_image
 from irpipe.flow.store import flow_options
 
@@ -123,9 +132,10 @@ def test_auto_needs_the_raw_flow():
 
 
 def test_the_flow_job_under_auto_stores_raw_flow_and_no_images(tmp_path):
+    import h5py
+
     from irpipe.data.stores import read_attrs
     from irpipe.flow.store import flow_for_store
-    import h5py
 
     rng = np.random.default_rng(3)
     base = (rng.random((24, 28)) * 255).astype(np.uint8)
