@@ -97,8 +97,16 @@ def flow_dir(dataset: str, shard: str) -> str:
     return f"results/flow/{dataset}/{shard}"
 
 
+def flow_bound_path(dataset: str) -> str:
+    return f"results/data/{dataset}/flow_bound.json"
+
+
 def descriptors_dir(kind: str, shard: str) -> str:
     return f"results/handcrafted/descriptors/{kind}/{shard}"
+
+
+def naive_metrics_path(split: int | str) -> str:
+    return f"results/handcrafted/split{split}/metrics_naive.csv"
 
 
 def c3d_predictions(stream: str, variant: str, split: int | str) -> str:
@@ -158,6 +166,7 @@ class WorkflowLogic:
         self.c3d_enabled = self.recognition_enabled and bool(c3d.get("enabled", True)) and bool(c3d)
         hc = config.get("handcrafted", {})
         self.handcrafted_enabled = self.recognition_enabled and bool(hc) and bool(hc.get("enabled", True))
+        self.naive_enabled = self.handcrafted_enabled and bool(hc.get("naive", {}).get("enabled", False))
         self.fusion_enabled = self.c3d_enabled
         self.fusion_concepts = bool(config["fusion"]["concepts"]["enabled"]) and self.handcrafted_enabled
         self.flow_gpu = int(str(config["flow"]["device"]).startswith("cuda"))
@@ -224,6 +233,24 @@ class WorkflowLogic:
     def all_descriptors(self, kind: str) -> list[str]:
         return [descriptors_dir(kind, s) for s in self.shards("recognition")]
 
+    # --- flow.bound: auto (the consumers of flow declare the bound file the flow_summary job writes)
+    @property
+    def flow_bound_auto(self) -> bool:
+        return self.config["flow"]["bound"] == "auto"
+
+    def flow_bound_inputs(self, dataset: str) -> dict:
+        return {"flow_bound": flow_bound_path(dataset)} if self.flow_bound_auto else {}
+
+    def dataset_manifest(self, wildcards) -> str:
+        return f"results/data/{wildcards.dataset}/manifest.csv"
+
+    def c3d_inputs(self, wildcards) -> dict:
+        """The stores of a C3D stream, and for the flow stream under bound auto the bound file."""
+        inputs = {"stores": self.c3d_stores(wildcards)}
+        if wildcards.stream == "flow":
+            inputs.update(self.flow_bound_inputs("recognition"))
+        return inputs
+
     def dataset_frames(self, wildcards) -> list[str]:
         return self.all_frames(wildcards.dataset)
 
@@ -268,6 +295,18 @@ class WorkflowLogic:
     def table1_fisher_vectors(self) -> list[str]:
         return [f"results/handcrafted/split{k}/fv_{kind}.h5" for k in self.splits for kind in FEATURE_KINDS]
 
+    def naive_inputs(self, wildcards) -> dict:
+        """The naive baseline of a split reads every recognition frame store (the copy hand-crafted
+        uses: sizes.json resolves 'auto'), the split table and the class list."""
+        return {"tracking": TRACKING, "frames": self.all_frames("recognition"),
+                "splits": "results/data/recognition/splits.csv",
+                "classes": "results/data/recognition/classes.txt",
+                "sizes": "results/data/recognition/sizes.json"}
+
+    def naive_metrics(self, wildcards=None) -> list[str]:
+        """Table 1's naive rows (none when handcrafted.naive is off)."""
+        return [naive_metrics_path(k) for k in self.splits] if self.naive_enabled else []
+
     # --- fusion
     def fusion_predictions(self, stream: str, split: int | str) -> str:
         return c3d_predictions(stream, self.config["fusion"]["variant"], split)
@@ -311,7 +350,8 @@ class WorkflowLogic:
     # --- detection
     def detection_features_inputs(self, wildcards) -> dict:
         return {"frames": self.all_frames(wildcards.dataset), "flow": self.all_flow(wildcards.dataset),
-                "sizes": f"results/data/{wildcards.dataset}/sizes.json"}
+                "sizes": f"results/data/{wildcards.dataset}/sizes.json",
+                **self.flow_bound_inputs(wildcards.dataset)}
 
     def detection_variant_inputs(self, wildcards) -> dict:
         base = {"tracking": TRACKING,
@@ -326,6 +366,7 @@ class WorkflowLogic:
             base["init"] = detection_variant_file("sca_tvl1", "model.pt")
             base["frames"] = self.all_frames("detection")
             base["flow"] = self.all_flow("detection")
+            base.update(self.flow_bound_inputs("detection"))
         return base
 
     def recognition_mode_stores(self, wildcards=None) -> dict:
@@ -371,6 +412,8 @@ class WorkflowLogic:
             jobs += [("handcrafted_descriptors", f"{k}/{s}") for k in FEATURE_KINDS for s in self.shards("recognition")]
             jobs += [("handcrafted_encode", f"split{i}_{k}") for i in self.splits for k in FEATURE_KINDS]
             jobs += [("handcrafted_classify", f"split{i}") for i in self.splits]
+            if self.naive_enabled:
+                jobs += [("naive_baseline", f"split{i}") for i in self.splits]
         if self.c3d_enabled:
             jobs += [("c3d_train", f"{s}_{v}_split{i}") for s in C3D_STREAMS for v in C3D_VARIANTS for i in self.splits]
             c3d = self.config["c3d"]
@@ -408,6 +451,8 @@ class WorkflowLogic:
                 names.append(f"manifest_{part}")
             elif rule == "handcrafted_classify" and part == "split0":
                 names.append("handcrafted_recognition")
+            elif rule == "naive_baseline":
+                names.append(f"naive_recognition_{part}")
             elif rule == "c3d_train":
                 names.append(f"c3d_recognition_{part}")
             elif rule == "c3d_sweep":

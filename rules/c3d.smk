@@ -10,10 +10,10 @@ wildcard_constraints:
 
 rule c3d_train:
     input:
+        unpack(W.c3d_inputs),
         TRACKING,
         splits="results/data/recognition/splits.csv",
         classes="results/data/recognition/classes.txt",
-        stores=W.c3d_stores,
         sizes="results/data/recognition/sizes.json",
     output:
         predictions="results/c3d/{stream}_{variant}/split{split}/predictions.h5",
@@ -38,10 +38,10 @@ rule c3d_train:
 
 rule c3d_sweep:
     input:
+        unpack(W.c3d_inputs),
         TRACKING,
         splits="results/data/recognition/splits.csv",
         classes="results/data/recognition/classes.txt",
-        stores=W.c3d_stores,
         sizes="results/data/recognition/sizes.json",
         reuse=W.c3d_reuse,
     output:

@@ -163,11 +163,11 @@ rule detection_timelines:
 
 rule infdet_recognition:
     input:
+        # fine-tuning the I3Ds (detection.recognition.i3d: finetune) reads frames and flow
+        unpack(W.recognition_mode_stores),
         tracking=TRACKING,
         features="results/detection/features/recognition.h5",
         splits="results/data/recognition/splits.csv",
-        # fine-tuning the I3Ds (detection.recognition.i3d: finetune) reads frames and flow
-        unpack(W.recognition_mode_stores),
     output:
         csv="results/tables/infdet_recognition.csv",
         md="results/tables/infdet_recognition.md",

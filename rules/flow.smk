@@ -32,8 +32,10 @@ rule flow_summary:
     input:
         TRACKING,
         flow=W.dataset_flow,
+        manifest=W.dataset_manifest,
     output:
-        "results/data/{dataset}/flow_summary.csv",
+        summary="results/data/{dataset}/flow_summary.csv",
+        bound="results/data/{dataset}/flow_bound.json",
     log:
         "results/logs/flow_summary/{dataset}.log",
     conda:

@@ -72,10 +72,31 @@ rule handcrafted_classify:
         "../workflow_scripts/handcrafted_classify.py"
 
 
+rule naive_baseline:
+    input:
+        unpack(W.naive_inputs),
+    output:
+        metrics="results/handcrafted/split{split}/metrics_naive.csv",
+        bad="results/bad_inputs/naive_recognition_split{split}.csv",
+    log:
+        "results/logs/naive_baseline/split{split}.log",
+    benchmark:
+        "results/benchmarks/naive_baseline/split{split}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/handcrafted_naive.py"
+
+
 rule table1:
     input:
         TRACKING,
         metrics=expand("results/handcrafted/split{split}/metrics.csv", split=SPLITS),
+        naive=W.naive_metrics,
         fv=W.table1_fisher_vectors(),
     output:
         csv="results/tables/table1.csv",

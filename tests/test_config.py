@@ -55,5 +55,5 @@ def test_workflow_rejects_bad_config_before_any_job(tmp_path):
                           "--directory", str(tmp_path)], cwd=REPO, capture_output=True, text=True,
                          env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
     assert out.returncode != 0
-    assert "config key 'flow.bound': 'twenty' is not of type 'number'" in out.stdout + out.stderr
+    assert "config key 'flow.bound': 'twenty' does not match '^auto$'" in out.stdout + out.stderr
     assert not (tmp_path / "results").exists()

@@ -185,3 +185,33 @@ def test_run_records_follow_the_enabled_stages(tmp_path):
 
     off = _logic(tmp_path, config={"dataset": {"detection": {"enabled": False}}, "handcrafted": {"enabled": False}})
     assert not any("detection" in r or "handcrafted" in r for r in off.benchmark_records() + off.bad_input_tables())
+
+
+def test_naive_baseline_inputs_records_and_switch(tmp_path):
+    w = _logic(tmp_path, config={"splits": {"n_splits": 2}})
+    inp = w.naive_inputs(SimpleNamespace(split="1"))
+    assert inp["frames"] == w.all_frames("recognition") and len(inp["frames"]) == len(w.shards("recognition"))
+    assert inp["classes"] == "results/data/recognition/classes.txt"
+    assert inp["splits"] == "results/data/recognition/splits.csv"
+    assert w.naive_metrics() == ["results/handcrafted/split0/metrics_naive.csv",
+                                 "results/handcrafted/split1/metrics_naive.csv"]
+    assert "results/benchmarks/naive_baseline/split1.tsv" in w.benchmark_records()
+    assert "results/bad_inputs/naive_recognition_split0.csv" in w.bad_input_tables()
+    off = _logic(tmp_path, config={"handcrafted": {"naive": {"enabled": False}}})
+    assert off.naive_metrics() == []
+    assert not any("naive" in r for r in off.benchmark_records() + off.bad_input_tables())
+
+
+def test_flow_bound_auto_is_a_declared_input_of_every_flow_reader(tmp_path):
+    num = _logic(tmp_path)
+    assert "flow_bound" not in num.c3d_inputs(SimpleNamespace(stream="flow"))
+    assert "flow_bound" not in num.detection_features_inputs(SimpleNamespace(dataset="detection"))
+    w = _logic(tmp_path, config={"flow": {"bound": "auto"}})
+    assert w.c3d_inputs(SimpleNamespace(stream="flow"))["flow_bound"] == "results/data/recognition/flow_bound.json"
+    assert "flow_bound" not in w.c3d_inputs(SimpleNamespace(stream="ir"))
+    assert w.c3d_inputs(SimpleNamespace(stream="flow"))["stores"] == w.all_flow("recognition")
+    assert (w.detection_features_inputs(SimpleNamespace(dataset="recognition"))["flow_bound"]
+            == "results/data/recognition/flow_bound.json")
+    assert w.detection_variant_inputs(SimpleNamespace(variant="sca_fen"))["flow_bound"] == \
+        "results/data/detection/flow_bound.json"
+    assert "flow_bound" not in w.detection_variant_inputs(SimpleNamespace(variant="ca"))

@@ -8,6 +8,7 @@ import torch
 from irpipe.data.datasets import read_classes_file
 from irpipe.data.sizes import resolve_config
 from irpipe.errors import bad_inputs_frame, handle_bad_input
+from irpipe.flow.bound import resolve_bound
 from irpipe.io import atomic_path, write_csv
 from irpipe.train.c3d_trainer import run_stream
 from irpipe.workflow import run_script
@@ -38,11 +39,16 @@ def main(smk, run):
     videos = sel.assign(path=[str(stores[v]) for v in sel["video_id"]])
     bad = []
     out = Path(smk.output.predictions)
+    flow_bound = resolve_bound(cfg["flow"], smk.input.get("flow_bound")) if stream == "flow" else None
+    if flow_bound is not None:
+        print(f"flow.bound auto: flow images built from the raw flow with bound {flow_bound:.4g} px")
+        run.log_params({"flow_bound": flow_bound})
     res = run_stream(videos[["video_id", "label_index", "subset", "path"]], stream, float(smk.params.alpha),
                      cfg["c3d"], seed=int(cfg["seed"]), split=split,
                      n_classes=len(read_classes_file(smk.input.classes)), out_path=out,
                      checkpoint_path=out.parent / "checkpoint.pt", model_path=smk.output.model, run=run,
-                     on_bad=lambda exc: handle_bad_input(exc, cfg["on_bad_input"], "recognition", "c3d", bad))
+                     on_bad=lambda exc: handle_bad_input(exc, cfg["on_bad_input"], "recognition", "c3d", bad),
+                     flow_bound=flow_bound)
     write_csv(smk.output.bad, bad_inputs_frame(bad))
     run.log_metrics({"n_bad_inputs": len(bad)})
     run.set_tag("irpipe.c3d.stream", stream)

@@ -1,5 +1,7 @@
-"""Table 1 of seed 000 (eight rows, per split and mean +- std) and the stage's bad inputs."""
+"""Table 1 of seed 000 (eight rows, the naive baseline row when enabled, per split and mean +- std)
+and the stage's bad inputs."""
 import json
+import re
 
 from irpipe.errors import BadInput, bad_inputs_frame
 from irpipe.io import write_csv
@@ -13,7 +15,7 @@ def main(smk, run):
 
     cfg = smk.config["handcrafted"]
     df = make_table1(smk.input.metrics, smk.output.csv, smk.output.md, cfg["concepts"]["name"],
-                     handcrafted_deviations(smk.config))
+                     handcrafted_deviations(smk.config), list(smk.input.naive), cfg["naive"]["size"])
     bad, seen = [], set()
     for path in smk.input.fv:
         with h5py.File(path, "r") as h5:
@@ -24,7 +26,8 @@ def main(smk, run):
                     bad.append(BadInput("recognition", f"handcrafted_{kind}", vid, reason))
     write_csv(smk.output.bad, bad_inputs_frame(bad))
     for _, r in df.iterrows():
-        key = r["method"].replace(" ", "_").replace("-", "")
+        # MLflow metric names: letters, digits, _ . only (the naive row has brackets and a comma)
+        key = re.sub(r"[^A-Za-z0-9_.]", "", r["method"].replace(" ", "_").replace("-", ""))
         run.log_metrics({f"{key}.accuracy_mean": r["accuracy_mean"], f"{key}.accuracy_std": r["accuracy_std"],
                          f"{key}.macro_ap_mean": r["macro_ap_mean"]})
     run.log_metrics({"n_bad_inputs": len(bad)})

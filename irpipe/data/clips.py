@@ -32,11 +32,17 @@ log = logging.getLogger(__name__)
 STREAMS = ("ir", "flow")
 
 
-def read_stream(path: str | os.PathLike, stream: str, size: str = "c3d") -> np.ndarray:
-    """The frames one stream reads from a video's store, as uint8 (T, h, w, C)."""
+def read_stream(path: str | os.PathLike, stream: str, size: str = "c3d",
+                flow_reader: Callable[[Path], np.ndarray] | None = None) -> np.ndarray:
+    """The frames one stream reads from a video's store, as uint8 (T, h, w, C).
+
+    ``flow_reader`` (flow.bound: auto): builds the flow images from the raw flow at read time
+    (:func:`irpipe.flow.bound.flow_images_reader`) instead of reading the stored ``flow_image``."""
     path = Path(path)
     if stream not in STREAMS:
         raise ValueError(f"unknown stream {stream!r} (expected one of {STREAMS})")
+    if stream == "flow" and flow_reader is not None:
+        return flow_reader(path)
     name = f"frames_{size}" if stream == "ir" else "flow_image"
     if not path.exists():
         raise BadInputError(path, f"missing {'frame' if stream == 'ir' else 'flow'} store")
@@ -99,7 +105,8 @@ class ClipSet:
 
 def load_clips(paths: Sequence[str | os.PathLike], video_ids: Sequence[str], labels: Sequence[int],
                stream: str, clip_len: int, size: str = "c3d",
-               on_bad: Callable[[BadInputError], None] | None = None) -> ClipSet:
+               on_bad: Callable[[BadInputError], None] | None = None,
+               flow_reader: Callable[[Path], np.ndarray] | None = None) -> ClipSet:
     """Read every video's clips for one stream. All videos must share one frame size.
 
     A bad store raises :class:`BadInputError`, unless ``on_bad`` is given: it is called with the
@@ -109,7 +116,7 @@ def load_clips(paths: Sequence[str | os.PathLike], video_ids: Sequence[str], lab
     shape = None
     for path, label, video_id in zip(paths, labels, video_ids):
         try:
-            frames = read_stream(path, stream, size)
+            frames = read_stream(path, stream, size, flow_reader)
             if shape is not None and frames.shape[1:] != shape:
                 raise BadInputError(path, f"frame size {frames.shape[1:3]} differs from the other videos' {shape[:2]}")
         except BadInputError as exc:

@@ -9,6 +9,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..data.stores import read_attrs, read_frames, write_arrays
+from ..errors import ConfigError
 from .images import flow_to_image
 from .tvl1 import compute_video_flow
 
@@ -20,6 +21,9 @@ def flow_options(config: Mapping, dataset: str) -> dict:
     :func:`flow_for_store` / :func:`flow_for_stores` (without the paths and ``engine``)."""
     from ..data.sizes import resolve_config
 
+    if config["flow"]["bound"] == "auto" and not config["flow"]["store_raw"]:
+        # the images are built from the raw flow when read, with the bound from the data
+        raise ConfigError("flow.bound: auto needs flow.store_raw: true")
     f = resolve_config(config, dataset)["flow"]   # 'auto' -> the copy the manifest job planned
     return {"size_name": f[f"{dataset}_size"], "params": f["tvl1"], "bound": f["bound"], "backend": f["backend"],
             "device": f["device"], "batch_size": f["batch_size"], "store_raw": f["store_raw"],
@@ -42,10 +46,11 @@ def flow_for_store(frames_path: str | Path, out_path: str | Path, size_name: str
     seconds = time.perf_counter() - t0
     if not np.all(np.isfinite(flow)):
         raise FloatingPointError(f"{frames_path}: TV-L1 produced non-finite flow")
-    arrays = {"flow_image": flow_to_image(flow, bound)}
-    if store_raw:
+    # bound 'auto': no images yet (the bound comes from every video's flow, see flow/bound.py)
+    arrays = {} if bound == "auto" else {"flow_image": flow_to_image(flow, bound)}
+    if store_raw or bound == "auto":
         arrays["flow"] = flow.astype(np.float16)
-    attrs = {"video_id": attrs_in.get("video_id", ""), "fps": attrs_in.get("fps", 0.0), "bound": float(bound),
+    attrs = {"video_id": attrs_in.get("video_id", ""), "fps": attrs_in.get("fps", 0.0), "bound": bound if bound == "auto" else float(bound),
              "size_name": size_name, "backend": backend, "device": device,
              **{f"tvl1.{k}": v for k, v in params.items()}}
     write_arrays(out_path, arrays, attrs, compression=compression, level=level)

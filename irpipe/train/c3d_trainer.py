@@ -38,6 +38,7 @@ from ..errors import IrpipeError
 from ..eval.classification import classification_metrics
 from ..eval.knn import knn_scores
 from ..eval.predictions import write_predictions
+from ..flow.bound import flow_images_reader
 from ..models.c3d import C3D, C3DSpec
 from ..models.dcl import dcl_loss, intra_class_variation, target_codes
 from ..models.pretrained import describe_init, load_port_weights
@@ -223,8 +224,12 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
                out_path: str | os.PathLike, checkpoint_path: str | os.PathLike | None = None,
                model_path: str | os.PathLike | None = None, run=None,
                callbacks: Sequence[Callable[[int, dict], None]] = (),
-               on_bad: Callable[[Exception], None] | None = None) -> StreamResult:
+               on_bad: Callable[[Exception], None] | None = None,
+               flow_bound: float | None = None) -> StreamResult:
     """Train one stream on a split's training videos and write per-video predictions.
+
+    ``flow_bound`` (flow.bound: auto, flow stream): the flow images are built from the raw flow
+    with this bound when read; None reads the stored 8-bit images.
 
     ``videos``: a table (pandas DataFrame) with columns video_id, label_index, subset, path (the
     frame store for the IR stream, the flow store for the flow stream)."""
@@ -233,7 +238,8 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
     device = resolve_device(c3d["device"], "c3d.device")
     clip_len = int(c3d["clips"]["clip_len"])
     data = load_clips(list(videos["path"]), list(videos["video_id"]), list(videos["label_index"]), stream,
-                      clip_len, size=c3d["frame_size"], on_bad=on_bad)
+                      clip_len, size=c3d["frame_size"], on_bad=on_bad,
+                      flow_reader=flow_images_reader(flow_bound) if stream == "flow" else None)
     # videos skipped as bad inputs (on_bad_input: skip) leave the table too
     videos = videos.set_index("video_id").loc[data.video_ids].reset_index()
     crop = crop_size(int(data.clips.shape[2]), c3d["clips"]["crop"])
