@@ -57,8 +57,8 @@ def snakemake(wd: Path, config: Path, cores: int, *args: str) -> subprocess.Comp
     return out
 
 
-def per_video_targets(wd: Path, config: Path) -> list[str]:
-    """The flow summary (every frames and flow shard) and every descriptor shard of each kind."""
+def per_video_targets(wd: Path, config: Path, kinds) -> list[str]:
+    """The flow summary (every frames and flow shard) and every descriptor shard of ``kinds``."""
     import pandas as pd
 
     from irpipe.workflow_logic import FEATURE_KINDS, descriptors_dir, make_shards
@@ -66,8 +66,8 @@ def per_video_targets(wd: Path, config: Path) -> list[str]:
     per_job = yaml.safe_load(config.read_text())["sharding"]["videos_per_job"]["recognition"]
     videos = pd.read_csv(wd / "results/data/recognition/manifest.csv", dtype={"video_id": str})["video_id"]
     shards = make_shards(videos, per_job)
-    return ["results/data/recognition/flow_summary.csv"] + [descriptors_dir(k, s) for k in FEATURE_KINDS
-                                                            for s in shards]
+    assert set(kinds) <= set(FEATURE_KINDS), kinds
+    return ["results/data/recognition/flow_summary.csv"] + [descriptors_dir(k, s) for k in kinds for s in shards]
 
 
 def job_bodies(wd: Path) -> dict[str, list[float]]:
@@ -84,11 +84,11 @@ def job_bodies(wd: Path) -> dict[str, list[float]]:
     return out
 
 
-def timed_run(base: Path, wd: Path, config: Path, cores: int) -> dict:
+def timed_run(base: Path, wd: Path, config: Path, cores: int, kinds) -> dict:
     shutil.copytree(base, wd, symlinks=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    snakemake(wd, config, cores, *per_video_targets(wd, config))
+    snakemake(wd, config, cores, *per_video_targets(wd, config, kinds))
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -110,6 +110,7 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int, default=64)
     ap.add_argument("--per-job", type=int, default=16, help="videos per job of the batched run")
     ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--kinds", default="dsift,osift,idt", help="descriptor kinds to run (comma-separated)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "workflow_overhead"))
     args = ap.parse_args(argv)
 
@@ -128,7 +129,7 @@ def main(argv=None) -> int:
         rows = {}
         for name in ("batched", "per_video"):
             print(f"{name}: frames, flow and descriptors ...", flush=True)
-            rows[name] = timed_run(base, root / name, configs[name], args.cores)
+            rows[name] = timed_run(base, root / name, configs[name], args.cores, args.kinds.split(","))
             r = rows[name]
             print(f"  {r['jobs']} jobs, wall {r['wall_s']:.0f} s, CPU {r['cpu_s']:.0f} s, job bodies "
                   f"{r['job_body_s']:.0f} s, outside job bodies {100 * r['outside_share_of_machine']:.1f} % of "
@@ -140,14 +141,15 @@ def main(argv=None) -> int:
                     platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
     result = {"machine": f"{cpu_name}, {os.cpu_count()} cores", "cores": args.cores,
               "videos": 12 * args.videos_per_class, "n_frames": args.n_frames,
-              "size": f"{args.height}x{args.width}", "per_job": args.per_job, "data": "SYNTHETIC", "rows": rows,
+              "size": f"{args.height}x{args.width}", "per_job": args.per_job, "kinds": args.kinds, "data": "SYNTHETIC",
+              "rows": rows,
               "wall_ratio": rows["per_video"]["wall_s"] / rows["batched"]["wall_s"],
               "load_avg_1min_end": os.getloadavg()[0]}
     out = Path(args.out)
     write_json(out.with_suffix(".json"), result)
     lines = ["# Workflow overhead: per-video stages with and without batching (SYNTHETIC data)", "",
              f"{result['videos']} clips of {args.n_frames} frames at {result['size']}; stages frames, TV-L1 flow "
-             f"(OpenCV), D-SIFT, O-SIFT, IDT; `snakemake --cores {args.cores}` on {result['machine']}; one run "
+             f"(OpenCV), descriptors {args.kinds}; `snakemake --cores {args.cores}` on {result['machine']}; one run "
              f"each, same machine, same session; 1-min load average at the end {result['load_avg_1min_end']:.1f}.",
              "", "| run | jobs | wall s | CPU s (process tree) | job bodies s | share of cores x wall outside job bodies |",
              "|---|---:|---:|---:|---:|---:|"]
