@@ -275,5 +275,5 @@ def test_frames_job_on_full_disk_fails_clearly(prepared, tmp_path, how):
         assert "Segmentation fault" not in text and "core dumped" not in text
         assert _leftovers(frames_dir) == [], "a partial or temporary file was left behind"
     assert not (wd / target).exists()
-    log = (wd / f"results/logs/frames/recognition/{video}.log").read_text()
+    log = (wd / (target.replace("results/frames/", "results/logs/frames/") + ".log")).read_text()
     assert "No space left on device" in log
