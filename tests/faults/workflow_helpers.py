@@ -101,6 +101,8 @@ def data_config(root: Path) -> dict:
                  "tvl1": {"nscales": 2, "warps": 2, "outer_iterations": 3, "inner_iterations": 10}},
         # MLflow costs every job a few seconds of start-up; tests of tracking turn it on.
         "tracking": {"enabled": False},
+        # one job per video: the fault tests interrupt, kill and resubmit single per-video jobs
+        "sharding": {"videos_per_job": {"recognition": 1, "detection": 1}},
     }
 
 
