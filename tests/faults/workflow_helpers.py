@@ -97,6 +97,8 @@ def data_config(root: Path) -> dict:
         "splits": {"n_splits": 1, "train_per_class": 1, "test_per_class": 1},
         "frames": {"resize": {"c3d": [32, 43]}, "recognition_sizes": ["c3d"], "detection_sizes": ["c3d"],
                    "keep_original": True},
+        # the detector reads the one stored copy (the manifest job checks the sizes before any frame job)
+        "detection": {"frame_size": "c3d", "recognition_frame_size": "c3d"},
         "flow": {"recognition_size": "c3d", "detection_size": "c3d",
                  "tvl1": {"nscales": 2, "warps": 2, "outer_iterations": 3, "inner_iterations": 10}},
         # MLflow costs every job a few seconds of start-up; tests of tracking turn it on.
