@@ -73,7 +73,7 @@ def test_killed_training_job_resumes_to_the_same_result(tmp_path):
     W.run(W.snakemake_cmd(wd, cfg_path, [TARGET], "--unlock"))
     W.snakemake(wd, config, [TARGET])
     log = (wd / "results/logs/c3d_train/ir_dcl_split0.log").read_text()
-    m = re.search(r"resumed from \S+ at step (\d+) of (\d+)", log)
+    m = re.search(r"resumed from \S+checkpoint\.pt at (\d+)", log)  # irpipe.checkpoints.resume
     assert m, "the re-run did not resume from the checkpoint:\n" + log[-2000:]
     step = int(m.group(1))
     assert 0 < step < ITERATIONS and step % EVERY == 0
