@@ -19,9 +19,14 @@ SNAKEFILE = """
 from irpipe.config import validate_config
 configfile: "config.yaml"
 validate_config(config)
-config["c3d"] = {{"alpha_sweep": [0.0, 0.02, 0.1], "sweep_stream": "flow", "sweep_split": 0, "knn_k": 3}}
+config["c3d"].update({{"alpha_sweep": [0.0, 0.02, 0.1], "sweep_stream": "flow", "sweep_split": 0, "knn_k": 3}})
 config.setdefault("handcrafted", {{"enabled": True}})
 include: "{repo}/rules/common.smk"
+# The fusion and report rules alone: the run records of the other stages' jobs are not part of
+# this workflow (the tiny-preset workflow tests cover them); the bad-input tables are the fake ones.
+W.benchmark_records = lambda wildcards=None: []
+W.bad_input_tables = lambda wildcards=None: ["results/bad_inputs/frames_recognition.csv"] + [
+    f"results/bad_inputs/fusion_recognition_split{{k}}.csv" for k in SPLITS]
 ALL_TARGETS += ["results/tables/table1.csv", "results/figures/other_stage.png"]
 report: "{repo}/report/workflow.rst"
 include: "{repo}/rules/fusion.smk"
@@ -53,9 +58,14 @@ def test_fusion_rules_and_report(tmp_path):
     pd.DataFrame([{"dataset": "recognition", "stage": "frames", "item": "x.avi", "reason": "truncated"}]).to_csv(
         wd / "results/bad_inputs/frames_recognition.csv", index=False)
     cfg = {"tracking": {"enabled": False}, "splits": {"n_splits": 2},
-           "dataset": {"recognition": {"classes": fakes.CLASSES}},
+           "dataset": {"recognition": {"classes": fakes.CLASSES}, "detection": {"enabled": False}},
            "fusion": {"nn": {"epochs": 20}, "figures": {"knn_k_values": [1, 3, 5]}}}
     (wd / "config.yaml").write_text(yaml.safe_dump(cfg))
+    # what the manifest job would have written: the class list and where it came from
+    data = wd / "results/data/recognition"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "classes.txt").write_text("".join(f"{i} {c}\n" for i, c in enumerate(fakes.CLASSES, 1)))
+    (data / "classes_source.txt").write_text("configured\n")
     (wd / "Snakefile").write_text(SNAKEFILE.format(repo=REPO))
     env = dict(os.environ, PYTHONPATH=f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
                MPLBACKEND="Agg")
