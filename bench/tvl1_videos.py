@@ -1,6 +1,6 @@
 """TV-L1 on whole videos as the workflow's flow jobs run it: OpenCV vs the torch backend.
 
-Reads the frame stores a workflow run wrote (``results/frames/<dataset>/*.h5``), computes each
+Reads the frame stores a workflow run wrote (``results/frames/<dataset>/<shard>/*.h5``), computes each
 video's flow with both backends in one process (the same frames, interleaved video by video,
 ``--threads`` each: a flow job gets one thread by default), and reports pairs per second per
 dataset and the ratio to OpenCV. The per-video agreement (mean EPE, 8-bit x/y within one level
@@ -43,7 +43,8 @@ def main(argv=None) -> int:
     engines = {"opencv": make_backend("opencv", fcfg["tvl1"]), "torch": make_backend("torch", fcfg["tvl1"], "cpu")}
     rows = []
     for dataset in ("recognition", "detection"):
-        stores = sorted((Path(args.run_dir) / "results" / "frames" / dataset).glob("*.h5"))[:args.videos]
+        # one store per video, in its shard's folder
+        stores = sorted((Path(args.run_dir) / "results" / "frames" / dataset).glob("*/*.h5"))[:args.videos]
         if not stores:
             continue
         size = fcfg[f"{dataset}_size"]

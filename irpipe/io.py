@@ -48,6 +48,28 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         raise
 
 
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; rename it onto ``path`` on success.
+
+    A shard job writes its per-video files here, so that a job killed half-way never leaves a
+    folder that looks complete but lacks videos. A write error names the final path."""
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    try:
+        yield tmp
+        if dest.exists():  # an empty folder left by an older, interrupted job
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    except OutputWriteError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputWriteError(exc.errno, str(exc.strerror or exc).replace(str(tmp), str(dest))) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def _fsync_file(path: Path) -> None:
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())

@@ -206,6 +206,9 @@ class WorkflowLogic:
     def shard_videos(self, wildcards) -> list[str]:
         return self._shard_members(wildcards)
 
+    def recognition_shard_videos(self, wildcards) -> list[str]:
+        return self.shards("recognition")[wildcards.shard]
+
     def _shard_members(self, wildcards) -> list[str]:
         shards = self.shards(wildcards.dataset)
         if wildcards.shard not in shards:

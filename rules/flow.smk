@@ -14,6 +14,8 @@ rule flow:
         sizes="results/data/{dataset}/sizes.json",
     output:
         directory("results/flow/{dataset}/{shard}"),
+    params:
+        videos=W.shard_videos,
     log:
         "results/logs/flow/{dataset}/{shard}.log",
     benchmark:

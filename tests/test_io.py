@@ -39,3 +39,19 @@ def test_round_trip(tmp_path):
     import pandas as pd
     write_csv(tmp_path / "a.csv", pd.DataFrame({"a": [1]}))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "a.h5", "a.json"]
+
+
+def test_atomic_dir_leaves_all_or_nothing(tmp_path):
+    from irpipe.io import atomic_dir
+
+    with pytest.raises(RuntimeError):
+        with atomic_dir(tmp_path / "shard") as d:
+            (d / "a.h5").write_bytes(b"x")
+            raise RuntimeError("killed half-way")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no folder that looks complete
+    (tmp_path / "shard").mkdir()  # an empty folder from an older interrupted job is replaced
+    with atomic_dir(tmp_path / "shard") as d:
+        (d / "a.h5").write_bytes(b"x")
+        (d / "b.h5").write_bytes(b"y")
+    assert sorted(p.name for p in (tmp_path / "shard").iterdir()) == ["a.h5", "b.h5"]
+    assert [p.name for p in tmp_path.iterdir()] == ["shard"]

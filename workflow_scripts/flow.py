@@ -1,18 +1,17 @@
 """TV-L1 flow of a shard of videos with one backend: raw float16 flow and the 8-bit flow images."""
-from pathlib import Path
-
 from irpipe.flow.store import flow_for_stores, flow_options
 from irpipe.flow.tvl1 import set_cpu_threads
+from irpipe.io import atomic_dir
 from irpipe.workflow import run_script
-from irpipe.workflow_logic import stores_in
+from irpipe.workflow_logic import select_stores
 
 
 def main(smk, run):
     set_cpu_threads(smk.threads, smk.config["flow"]["backend"])
-    out_dir = Path(smk.output[0])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(src, out_dir / src.name) for src in stores_in([smk.input.frames]).values()]
-    stats = flow_for_stores(jobs, **flow_options(smk.config, smk.wildcards.dataset))
+    frames = select_stores([smk.input.frames], smk.params.videos)  # every video of the shard, or an error
+    with atomic_dir(smk.output[0]) as tmp:  # all of the shard's flow stores, or none
+        stats = flow_for_stores([(src, tmp / src.name) for src in frames.values()],
+                                **flow_options(smk.config, smk.wildcards.dataset))
     pairs = sum(s["n_pairs"] for s in stats)
     seconds = sum(s["seconds"] for s in stats)
     run.log_metrics({"videos": len(stats), "n_pairs": pairs, "seconds": seconds,

@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ..io import atomic_dir
 from .agc import gain_attrs, to_uint8
 from .datasets import stored_path
 from .sizes import ResizeSpec, cv2_interpolation, interpolation_for, parse_resize
@@ -83,12 +84,11 @@ def extract_frames_shard(videos: Sequence[tuple[str, str | Path, float | None]],
                          sizes: Mapping[str, object], **kwargs) -> dict:
     """:func:`extract_frames` for each (video id, source path, fps) of a shard, one process for all:
     ``out_dir/<video id>.h5`` per video. Returns totals over the shard."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     total = {"videos": 0, "n_frames": 0}
-    for i, (video_id, source, fps) in enumerate(videos, 1):
-        st = extract_frames(source, out_dir / f"{video_id}.h5", video_id, sizes, fps=fps, **kwargs)
-        total["videos"] += 1
-        total["n_frames"] += int(st["n_frames"])
-        log.info("[%d/%d] %s done", i, len(videos), video_id)
+    with atomic_dir(out_dir) as tmp:  # all of the shard's stores, or none
+        for i, (video_id, source, fps) in enumerate(videos, 1):
+            st = extract_frames(source, tmp / f"{video_id}.h5", video_id, sizes, fps=fps, **kwargs)
+            total["videos"] += 1
+            total["n_frames"] += int(st["n_frames"])
+            log.info("[%d/%d] %s done", i, len(videos), video_id)
     return total

@@ -25,7 +25,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import BadInputError, ConfigError
-from ..io import hdf5_writer
+from ..io import atomic_dir, hdf5_writer
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +147,9 @@ def extract_videos(kind: str, frames: Mapping[str, str | os.PathLike], out_dir: 
                    policy: str = "error") -> list[dict]:
     """:func:`extract_video` for each video of a shard (``frames``: video id -> frame store), in one
     process: ``out_dir/<video id>.h5`` per video. Returns each video's stats."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     stats = []
-    for i, (video_id, path) in enumerate(sorted(frames.items()), 1):
-        stats.append(extract_video(kind, path, out_dir / f"{video_id}.h5", cfg, policy=policy, video_id=video_id))
-        log.info("[%d/%d] %s %s done", i, len(frames), kind, video_id)
+    with atomic_dir(out_dir) as tmp:  # all of the shard's stores, or none
+        for i, (video_id, path) in enumerate(sorted(frames.items()), 1):
+            stats.append(extract_video(kind, path, tmp / f"{video_id}.h5", cfg, policy=policy, video_id=video_id))
+            log.info("[%d/%d] %s %s done", i, len(frames), kind, video_id)
     return stats

@@ -50,3 +50,17 @@ def test_report_references_every_table_and_figure(tiny_run):
     missing = [t for t in tables if not re.search(re.escape(t), html)]
     missing += [f for f in figures if not re.search(re.escape(f), html)]
     assert not missing, f"not in report.html: {missing}"
+
+
+def test_every_working_job_left_a_benchmark_record_tabled_per_rule(tiny_run):
+    """Issue 18: the job-resources page counts the jobs Snakemake ran, per rule."""
+    import pandas as pd
+
+    wd, _ = tiny_run
+    table = pd.read_csv(wd / "results/tables/benchmarks.csv").set_index("rule")
+    records = sorted((wd / "results/benchmarks").rglob("*.tsv"))
+    assert int(table["jobs"].sum()) == len(records)
+    frames_shards = [p for p in (wd / "results/frames").glob("*/*") if p.is_dir()]
+    assert table.loc["frames", "jobs"] == len(frames_shards)
+    assert table.loc["c3d_train", "jobs"] == 4 and (table["max_rss_mb"] > 0).all()
+    assert "Job resources per rule" in (wd / "results/report/benchmarks.html").read_text()
