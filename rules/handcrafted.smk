@@ -11,6 +11,7 @@ rule handcrafted_descriptors:
     input:
         TRACKING,
         frames=W.recognition_shard_frames,
+        manifest=ancient("results/data/recognition/manifest.csv"),  # the shard's members (params)
         sizes="results/data/recognition/sizes.json",
     output:
         directory("results/handcrafted/descriptors/{kind}/{shard}"),
