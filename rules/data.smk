@@ -103,9 +103,6 @@ rule frames:
     input:
         TRACKING,
         videos=W.shard_sources,
-        # the shard's members come from the manifest; ancient: a new video re-runs only its own
-        # shard (through the params), not every shard
-        manifest=ancient("results/data/{dataset}/manifest.csv"),
     output:
         directory("results/frames/{dataset}/{shard}"),
     params:

@@ -11,12 +11,9 @@ rule flow:
     input:
         TRACKING,
         frames=W.shard_frames,
-        manifest=ancient("results/data/{dataset}/manifest.csv"),  # the shard's members (params)
         sizes="results/data/{dataset}/sizes.json",
     output:
         directory("results/flow/{dataset}/{shard}"),
-    params:
-        videos=W.shard_videos,
     log:
         "results/logs/flow/{dataset}/{shard}.log",
     benchmark:

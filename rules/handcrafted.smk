@@ -11,12 +11,9 @@ rule handcrafted_descriptors:
     input:
         TRACKING,
         frames=W.recognition_shard_frames,
-        manifest=ancient("results/data/recognition/manifest.csv"),  # the shard's members (params)
         sizes="results/data/recognition/sizes.json",
     output:
         directory("results/handcrafted/descriptors/{kind}/{shard}"),
-    params:
-        videos=W.recognition_shard_videos,
     log:
         "results/logs/handcrafted_descriptors/{kind}/{shard}.log",
     benchmark:

@@ -3,12 +3,12 @@ from irpipe.flow.store import flow_for_stores, flow_options
 from irpipe.flow.tvl1 import set_cpu_threads
 from irpipe.io import atomic_dir
 from irpipe.workflow import run_script
-from irpipe.workflow_logic import select_stores
+from irpipe.workflow_logic import stores_in
 
 
 def main(smk, run):
     set_cpu_threads(smk.threads, smk.config["flow"]["backend"])
-    frames = select_stores([smk.input.frames], smk.params.videos)  # every video of the shard, or an error
+    frames = stores_in([smk.input.frames])  # the frames job wrote all of the shard's stores or none
     with atomic_dir(smk.output[0]) as tmp:  # all of the shard's flow stores, or none
         stats = flow_for_stores([(src, tmp / src.name) for src in frames.values()],
                                 **flow_options(smk.config, smk.wildcards.dataset))

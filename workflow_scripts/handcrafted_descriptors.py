@@ -4,13 +4,13 @@ from pathlib import Path
 from irpipe.data.sizes import resolve_config
 from irpipe.features.descriptors import extract_videos
 from irpipe.workflow import run_script
-from irpipe.workflow_logic import select_stores
+from irpipe.workflow_logic import stores_in
 
 
 def main(smk, run):
     from threadpoolctl import threadpool_limits
 
-    frames = select_stores([smk.input.frames], smk.params.videos)  # every video of the shard, or an error
+    frames = stores_in([smk.input.frames])  # the frames job wrote all of the shard's stores or none
     with threadpool_limits(smk.threads):
         stats = extract_videos(smk.wildcards.kind, frames, Path(smk.output[0]),
                                resolve_config(smk.config, "recognition")["handcrafted"],
