@@ -206,9 +206,6 @@ class WorkflowLogic:
     def shard_videos(self, wildcards) -> list[str]:
         return self._shard_members(wildcards)
 
-    def recognition_shard_videos(self, wildcards) -> list[str]:
-        return self.shards("recognition")[wildcards.shard]
-
     def _shard_members(self, wildcards) -> list[str]:
         shards = self.shards(wildcards.dataset)
         if wildcards.shard not in shards:
@@ -253,9 +250,6 @@ class WorkflowLogic:
         if wildcards.stream == "flow":
             inputs.update(self.flow_bound_inputs("recognition"))
         return inputs
-
-    def dataset_frames(self, wildcards) -> list[str]:
-        return self.all_frames(wildcards.dataset)
 
     def dataset_flow(self, wildcards) -> list[str]:
         return self.all_flow(wildcards.dataset)
