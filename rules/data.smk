@@ -66,6 +66,7 @@ checkpoint manifest_detection:
         manifest="results/data/detection/manifest.csv",
         annotations="results/data/detection/annotations.csv",
         ambiguous="results/data/detection/ambiguous.csv",
+        subsets="results/data/detection/subsets.json",
         classes="results/data/detection/classes.txt",
         sizes="results/data/detection/sizes.json",
         classes_source="results/data/detection/classes_source.txt",

@@ -27,9 +27,12 @@ def main(smk, run):
     record = bound_record(per_video, train, fcfg, which)
     write_csv(smk.output.summary, df)
     write_bound_file(smk.output.bound, record)
-    print(f"auto flow bound {record['bound']:.4g} px from {record['n_videos']} videos ({which}); "
-          f"configured flow.bound: {fcfg['bound']}")
-    run.log_metrics({"n_videos": len(df), "total_pairs": int(df["n_pairs"].sum()), "auto_bound": record["bound"]})
+    auto = "none (no training video has flow)" if record["bound"] is None else f"{record['bound']:.4g} px"
+    print(f"auto flow bound {auto} from {record['n_videos']} videos ({which}); configured flow.bound: {fcfg['bound']}")
+    metrics = {"n_videos": len(df), "total_pairs": int(df["n_pairs"].sum())}
+    if record["bound"] is not None:
+        metrics["auto_bound"] = record["bound"]
+    run.log_metrics(metrics)
     run.log_artifact(smk.output.summary)
 
 

@@ -3,7 +3,7 @@ recording bad inputs under skip (under error, one message names them all)."""
 from irpipe import size_plan
 from irpipe.data import datasets, sizes
 from irpipe.errors import bad_inputs_frame
-from irpipe.io import write_csv, write_text
+from irpipe.io import write_csv, write_json, write_text
 from irpipe.workflow import run_script
 
 
@@ -17,6 +17,7 @@ def main(smk, run):
     if dataset == "detection":
         write_csv(smk.output.annotations, result.annotations)
         write_csv(smk.output.ambiguous, result.ambiguous)
+        write_json(smk.output.subsets, result.subsets)
     write_text(smk.output.classes, result.classes.text())
     write_text(smk.output.classes_source, result.classes.source + "\n")
     # frame sizes checked once for the whole dataset, before any per-video job (ConfigError if none fits)

@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 from irpipe.data import synthetic
+from irpipe.data.datasets import resolve_subsets
 from irpipe.workflow import run_script
 
 
@@ -17,7 +18,7 @@ def main(smk, run):
         table = synthetic.generate_recognition(partial, cfg, classes, cfg["seed"])
     else:
         table = synthetic.generate_detection(partial, cfg, classes, cfg["seed"],
-                                             subsets=smk.config["dataset"]["detection"]["subsets"])
+                                             subsets=resolve_subsets(smk.config["dataset"]["detection"]))
     partial.rename(out)  # the folder appears complete or not at all
     run.log_metrics({"n_rows": len(table)})
 

@@ -134,6 +134,7 @@ class ManifestResult:
     annotations: pd.DataFrame | None = None
     ambiguous: pd.DataFrame | None = None
     classes: ClassList | None = None
+    subsets: dict[str, str] | None = None  # detection: the subset names as resolved (train: auto)
 
 
 def finish(bad: list[BadInput], policy: str, dataset: str) -> None:
@@ -431,6 +432,48 @@ def read_csv_annotations(path: str | Path, configured: Sequence[str] | None, sub
     return pd.DataFrame(rows, columns=["video", "label", "t_start", "t_end", "subset", "source"]), classes
 
 
+AUTO = "auto"
+# THUMOS14 names its training set "validation"; a plain "train" comes first where both exist.
+AUTO_TRAIN_SUBSETS = ("train", "validation")
+
+
+def present_subsets(source: str, annotations: str | Path) -> set[str]:
+    """Subset names the annotations use: the ``<subset>`` of ``<class>_<subset>.txt`` files
+    (thumos; Ambiguous and detclasslist.txt included, which is harmless) or the values of the
+    CSV's subset column."""
+    path = Path(annotations)
+    if source == "csv":
+        if not path.is_file():
+            raise BadInputError(path, "annotation CSV does not exist")
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return set(df["subset"].str.strip()) if "subset" in df.columns else set()
+    if not path.is_dir():
+        raise BadInputError(path, "annotation folder does not exist")
+    return {f.stem.rsplit("_", 1)[1] for f in path.iterdir()
+            if f.is_file() and f.suffix == ".txt" and "_" in f.stem and f.name != CLASS_LIST_FILE}
+
+
+def resolve_subsets(dcfg: dict, annotations: str | Path | None = None) -> dict[str, str]:
+    """``dataset.detection.subsets`` with ``train: auto`` resolved: ``train`` where the
+    annotations have it, else ``validation`` (THUMOS14's training set); the synthetic set writes
+    ``train``. Neither present is an error naming the subsets that are there and the key."""
+    subsets = dict(dcfg["subsets"])
+    if subsets["train"] != AUTO:
+        return subsets
+    if dcfg["source"] == "synthetic":
+        subsets["train"] = "train"
+        return subsets
+    present = present_subsets(dcfg["source"], annotations)
+    for name in AUTO_TRAIN_SUBSETS:
+        if name in present and name != subsets["test"]:
+            subsets["train"] = name
+            log.info("dataset.detection.subsets.train: auto -> '%s' (found in %s)", name, annotations)
+            return subsets
+    raise BadInputError(annotations, f"dataset.detection.subsets.train is auto, but the annotations name none of "
+                                     f"{list(AUTO_TRAIN_SUBSETS)} (subsets found: {sorted(present) or 'none'}); "
+                                     f"set dataset.detection.subsets.train to the training subset's name")
+
+
 def _find_videos(folder: Path, extensions: Sequence[str]) -> dict[str, Path]:
     """Video name -> path: files with a video extension (name = stem) and folders (image
     sequences; name = the folder's name)."""
@@ -447,13 +490,13 @@ def detection_manifest(dcfg: dict, policy: str, synthetic_root: str | Path | Non
     becomes one with underscores); ``path`` keeps the real file or folder."""
     bad: list[BadInput] = []
     configured = dcfg.get("classes")
-    subsets = dcfg["subsets"]
     if dcfg["source"] == "synthetic":
         videos_dir = Path(synthetic_root) / "videos"
         ann_dir = Path(synthetic_root) / "annotations"
     else:
         videos_dir = Path(_required(dcfg, "videos"))
         ann_dir = Path(_required(dcfg, "annotations"))
+    subsets = resolve_subsets(dcfg, ann_dir)
     if dcfg["source"] == "csv":
         ann, classes = read_csv_annotations(ann_dir, configured, subsets, bad)
     else:
@@ -518,13 +561,17 @@ def detection_manifest(dcfg: dict, policy: str, synthetic_root: str | Path | Non
     finish(bad, policy, "detection")
     if manifest.empty:
         raise BadInputError(videos_dir, "no usable annotated detection video was found")
+    for key in ("train", "test"):
+        if not (manifest["subset"] == key).any():
+            raise BadInputError(ann_dir, f"no usable video in the {key} subset ('{subsets[key]}'; "
+                                         f"dataset.detection.subsets.{key}): the detector needs both subsets")
     ann = pd.DataFrame(keep, columns=ann.columns)
     ann["video_id"] = ann["video"].map(id_of)
     ambiguous = ann[ann["label"] == AMBIGUOUS][["video_id", "t_start", "t_end", "subset"]].reset_index(drop=True)
     ann = ann[ann["label"] != AMBIGUOUS].copy()
     ann["label_index"] = ann["label"].map(classes.index()).astype(int)
     ann = ann.sort_values(["subset", "video_id", "t_start", "label"])[ANNOTATION_COLUMNS].reset_index(drop=True)
-    return ManifestResult(manifest, bad, annotations=ann, ambiguous=ambiguous, classes=classes)
+    return ManifestResult(manifest, bad, annotations=ann, ambiguous=ambiguous, classes=classes, subsets=subsets)
 
 
 def thumos_class_list(classes: Sequence[str]) -> str:

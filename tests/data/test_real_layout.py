@@ -129,3 +129,61 @@ def test_every_bad_input_in_one_message(thumos, tmp_path):
     assert isinstance(info.value, BadInputError) and len(info.value.items) == 3
     res = detection_manifest(cfg, "skip")
     assert len(res.bad) == 3 and "val_001" not in set(res.manifest["video_id"])
+
+
+# ---------------------------------------------------------------------------------------
+# subsets.train: auto (THUMOS14 trains on its "validation" subset)
+# ---------------------------------------------------------------------------------------
+def _auto_cfg(**kw):
+    return validate_config({"dataset": {"detection": kw}})["dataset"]["detection"]
+
+
+def test_auto_train_subset_is_validation_in_a_thumos14_layout(thumos):
+    from irpipe.data.datasets import resolve_subsets
+
+    cfg = _auto_cfg(source="thumos", videos=str(thumos.videos), annotations=str(thumos.annotations))
+    assert cfg["subsets"] == {"train": "auto", "test": "test"}       # the default: nothing configured
+    assert resolve_subsets(cfg, thumos.annotations) == {"train": "validation", "test": "test"}
+    res = detection_manifest(cfg, "error")
+    assert res.subsets == {"train": "validation", "test": "test"}
+    # the same videos as with the subsets spelled out
+    explicit = detection_manifest(det_cfg(source="thumos", videos=str(thumos.videos),
+                                          annotations=str(thumos.annotations)), "error")
+    pd.testing.assert_frame_equal(res.manifest, explicit.manifest)
+    assert sorted(res.manifest["subset"].unique()) == ["test", "train"]
+
+
+def test_auto_train_subset_prefers_train_and_reads_csv_subsets(tmp_path):
+    from irpipe.data.datasets import resolve_subsets
+
+    ann = tmp_path / "ann"
+    ann.mkdir()
+    for name in ["walk_train.txt", "walk_validation.txt", "walk_test.txt", "detclasslist.txt"]:
+        (ann / name).write_text("")
+    assert resolve_subsets(_auto_cfg(source="thumos"), ann)["train"] == "train"
+    csv = tmp_path / "a.csv"
+    csv.write_text("video,label,t_start,t_end,subset\nv1,walk,0,1,validation\nv2,walk,0,1,test\n")
+    assert resolve_subsets(_auto_cfg(source="csv"), csv)["train"] == "validation"
+    assert resolve_subsets(_auto_cfg(source="synthetic"))["train"] == "train"
+    assert resolve_subsets(_auto_cfg(source="csv", subsets={"train": "dev"}), csv)["train"] == "dev"
+
+
+def test_auto_train_subset_absent_names_the_key_and_what_is_there(tmp_path):
+    from irpipe.data.datasets import resolve_subsets
+
+    ann = tmp_path / "ann"
+    ann.mkdir()
+    (ann / "walk_dev.txt").write_text("")
+    (ann / "walk_test.txt").write_text("")
+    with pytest.raises(BadInputError, match=r"subsets found: \['dev', 'test'\].*dataset.detection.subsets.train"):
+        resolve_subsets(_auto_cfg(source="thumos"), ann)
+
+
+def test_a_subset_without_usable_videos_stops_the_manifest(thumos):
+    # "train" spelled out although the layout names its training set "validation": before, the
+    # manifest went on with test videos only (warnings, then a crash in a later job).
+    cfg = det_cfg(source="thumos", videos=str(thumos.videos), annotations=str(thumos.annotations),
+                  subsets={"train": "train", "test": "test"})
+    with pytest.raises(BadInputError, match=r"no usable video in the train subset \('train'; "
+                                            r"dataset.detection.subsets.train\)"):
+        detection_manifest(cfg, "error")
