@@ -57,17 +57,20 @@ def snakemake(wd: Path, config: Path, cores: int, *args: str) -> subprocess.Comp
     return out
 
 
-def per_video_targets(wd: Path, config: Path, kinds) -> list[str]:
-    """The flow summary (every frames and flow shard) and every descriptor shard of ``kinds``."""
+def per_video_targets(wd: Path, config: Path, kinds, flow: bool = True) -> list[str]:
+    """Every frames shard, the flow summary (every flow shard; unless ``flow`` is False) and every
+    descriptor shard of ``kinds``."""
     import pandas as pd
 
-    from irpipe.workflow_logic import FEATURE_KINDS, descriptors_dir, make_shards
+    from irpipe.workflow_logic import FEATURE_KINDS, descriptors_dir, frames_dir, make_shards
 
     per_job = yaml.safe_load(config.read_text())["sharding"]["videos_per_job"]["recognition"]
     videos = pd.read_csv(wd / "results/data/recognition/manifest.csv", dtype={"video_id": str})["video_id"]
     shards = make_shards(videos, per_job)
     assert set(kinds) <= set(FEATURE_KINDS), kinds
-    return ["results/data/recognition/flow_summary.csv"] + [descriptors_dir(k, s) for k in kinds for s in shards]
+    return ([frames_dir("recognition", s) for s in shards]
+            + (["results/data/recognition/flow_summary.csv"] if flow else [])
+            + [descriptors_dir(k, s) for k in kinds for s in shards])
 
 
 def job_bodies(wd: Path) -> dict[str, list[float]]:
@@ -84,16 +87,16 @@ def job_bodies(wd: Path) -> dict[str, list[float]]:
     return out
 
 
-def timed_run(base: Path, wd: Path, config: Path, cores: int, kinds) -> dict:
+def timed_run(base: Path, wd: Path, config: Path, cores: int, kinds, flow: bool = True) -> dict:
     shutil.copytree(base, wd, symlinks=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    snakemake(wd, config, cores, *per_video_targets(wd, config, kinds))
+    snakemake(wd, config, cores, *per_video_targets(wd, config, kinds, flow))
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     bodies = job_bodies(wd)
-    per_video = {r: bodies.get(r, []) for r in PER_VIDEO_RULES}
+    per_video = {r: bodies.get(r, []) for r in PER_VIDEO_RULES if flow or r != "flow"}
     body_s = sum(sum(v) for v in per_video.values())
     jobs = sum(len(v) for v in per_video.values())
     return {"wall_s": wall, "cpu_s": cpu, "jobs": jobs, "job_body_s": body_s,
@@ -111,6 +114,7 @@ def main(argv=None) -> int:
     ap.add_argument("--per-job", type=int, default=16, help="videos per job of the batched run")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--kinds", default="dsift,osift,idt", help="descriptor kinds to run (comma-separated)")
+    ap.add_argument("--no-flow", action="store_true", help="frames and descriptors only (the cheap per-video jobs)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "workflow_overhead"))
     args = ap.parse_args(argv)
 
@@ -129,7 +133,8 @@ def main(argv=None) -> int:
         rows = {}
         for name in ("batched", "per_video"):
             print(f"{name}: frames, flow and descriptors ...", flush=True)
-            rows[name] = timed_run(base, root / name, configs[name], args.cores, args.kinds.split(","))
+            rows[name] = timed_run(base, root / name, configs[name], args.cores, args.kinds.split(","),
+                                   flow=not args.no_flow)
             r = rows[name]
             print(f"  {r['jobs']} jobs, wall {r['wall_s']:.0f} s, CPU {r['cpu_s']:.0f} s, job bodies "
                   f"{r['job_body_s']:.0f} s, outside job bodies {100 * r['outside_share_of_machine']:.1f} % of "
@@ -141,15 +146,15 @@ def main(argv=None) -> int:
                     platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
     result = {"machine": f"{cpu_name}, {os.cpu_count()} cores", "cores": args.cores,
               "videos": 12 * args.videos_per_class, "n_frames": args.n_frames,
-              "size": f"{args.height}x{args.width}", "per_job": args.per_job, "kinds": args.kinds, "data": "SYNTHETIC",
+              "size": f"{args.height}x{args.width}", "per_job": args.per_job, "kinds": args.kinds, "flow": not args.no_flow, "data": "SYNTHETIC",
               "rows": rows,
               "wall_ratio": rows["per_video"]["wall_s"] / rows["batched"]["wall_s"],
               "load_avg_1min_end": os.getloadavg()[0]}
     out = Path(args.out)
     write_json(out.with_suffix(".json"), result)
     lines = ["# Workflow overhead: per-video stages with and without batching (SYNTHETIC data)", "",
-             f"{result['videos']} clips of {args.n_frames} frames at {result['size']}; stages frames, TV-L1 flow "
-             f"(OpenCV), descriptors {args.kinds}; `snakemake --cores {args.cores}` on {result['machine']}; one run "
+             f"{result['videos']} clips of {args.n_frames} frames at {result['size']}; stages frames, "
+             f"{'' if args.no_flow else 'TV-L1 flow, '}descriptors {args.kinds}; `snakemake --cores {args.cores}` on {result['machine']}; one run "
              f"each, same machine, same session; 1-min load average at the end {result['load_avg_1min_end']:.1f}.",
              "", "| run | jobs | wall s | CPU s (process tree) | job bodies s | share of cores x wall outside job bodies |",
              "|---|---:|---:|---:|---:|---:|"]

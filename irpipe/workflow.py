@@ -34,9 +34,11 @@ def _section(config: dict, dotted: str | None) -> dict:
 
 
 def run_script(smk, main: Callable[[Any, JobRun], Any], section: str | list[str] | None = None,
-               extra_params: dict | None = None, per_video: bool = False) -> Any:
-    """Run ``main(smk, run)`` as a tracked job; ``per_video`` jobs spool their MLflow run
-    (see :class:`irpipe.tracking.JobRun`) when ``tracking.spool_per_video_jobs`` is on."""
+               extra_params: dict | None = None, live: bool = False) -> Any:
+    """Run ``main(smk, run)`` as a tracked job. ``live`` jobs (training: their curves are worth
+    watching in MLflow while they run) log to MLflow directly; the others spool their run (see
+    :class:`irpipe.tracking.JobRun`) when ``tracking.spool`` is on: opening MLflow costs ~2.5 s of
+    CPU per process (measured), more than many of these jobs' own work."""
     log_path = smk.log[0] if len(smk.log) else None
     sections = [section] if isinstance(section, str) or section is None else section
     params: dict = {}
@@ -54,7 +56,7 @@ def run_script(smk, main: Callable[[Any, JobRun], Any], section: str | list[str]
             logging.basicConfig(stream=fh, level=logging.INFO, force=True,
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
-            spool = per_video and smk.config.get("tracking", {}).get("spool_per_video_jobs", True)
+            spool = not live and smk.config.get("tracking", {}).get("spool", True)
             with JobRun(smk.config, rule=smk.rule, wildcards=dict(smk.wildcards.items()),
                         params=params, spool=spool) as run:
                 return main(smk, run)

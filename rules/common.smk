@@ -31,7 +31,7 @@ def finish_invocation(status):
         try:
             n = _tracking.commit_spool(config)
             if n:
-                print(f"[irpipe] committed {n} spooled per-video job runs to MLflow")
+                print(f"[irpipe] committed {n} spooled job runs to MLflow")
             _tracking.finish_parent(config["tracking"]["dir"], config["tracking"]["uri"], status)
         except Exception as exc:  # never mask the workflow's own outcome
             print(f"[irpipe] could not close the MLflow parent run: {exc}")

@@ -3,6 +3,8 @@
 # variant of Tables III-V is one job (one thread: its tensors are small); the FEN variant
 # also reads frames and TV-L1 flow, and starts from the SCA (TV-L1) model.pt (a declared input).
 # Trained variants resume from checkpoint.pt beside their outputs (undeclared resume state).
+# priority 1 on the long detection jobs: Snakemake otherwise leaves them until the C3D jobs are
+# done, and on two cores the run ended with one core idle beside them (measured: 214 s of 1406).
 
 rule detection_features:
     input:
@@ -15,6 +17,7 @@ rule detection_features:
         "results/logs/detection_features/{dataset}.log",
     benchmark:
         "results/benchmarks/detection_features/{dataset}.tsv"
+    priority: 1
     threads: 2
     resources:
         mem_mb=6000,
@@ -42,6 +45,7 @@ rule detection_variant:
         "results/logs/detection_variant/{variant}.log",
     benchmark:
         "results/benchmarks/detection_variant/{variant}.tsv"
+    priority: 1
     threads: 1
     resources:
         mem_mb=4000,
@@ -175,6 +179,7 @@ rule infdet_recognition:
         "results/logs/infdet_recognition.log",
     benchmark:
         "results/benchmarks/infdet_recognition/recognition.tsv"
+    priority: 1
     threads: 1
     conda:
         CONDA_ENV

@@ -77,15 +77,15 @@ def test_without_a_log_output_is_left_alone(tmp_path, capsys):
     assert not (tmp_path / "logs").exists()
 
 
-def test_per_video_job_spools_its_run_with_the_config_sections(tmp_path):
+def test_a_job_spools_its_run_with_the_config_sections(tmp_path):
     tdir = tmp_path / "tracking"
-    config = {"tracking": {"enabled": True, "dir": str(tdir), "spool_per_video_jobs": True},
+    config = {"tracking": {"enabled": True, "dir": str(tdir), "spool": True},
               "flow": {"backend": "torch", "tvl1": {"tau": 0.25}}, "seed": 3}
 
     def main(s, run):
         run.log_metrics({"seconds": 1.5}, step=2)
     run_script(fake_smk(tmp_path, config, rule="flow", video="v1"), main, section=["flow.tvl1", "seed"],
-               extra_params={"n": 7}, per_video=True)
+               extra_params={"n": 7})
     [spooled] = list((tdir / "spool").glob("*.json"))
     rec = json.loads(spooled.read_text())
     assert rec["status"] == "FINISHED"

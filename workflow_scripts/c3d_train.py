@@ -56,4 +56,4 @@ def main(smk, run):
     print(res.metrics, res.summary)
 
 
-run_script(snakemake, main, section="c3d")
+run_script(snakemake, main, section="c3d", live=True)

@@ -34,4 +34,4 @@ def main(smk, run):
                      "macro_ap_mean": float(df["macro_ap_mean"].iloc[0])})
 
 
-run_script(snakemake, main, section="detection")
+run_script(snakemake, main, section="detection", live=True)

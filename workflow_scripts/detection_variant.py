@@ -30,4 +30,4 @@ def main(smk, run):
         run.log_artifact(smk.output[key])
 
 
-run_script(snakemake, main, section="detection")
+run_script(snakemake, main, section="detection", live=True)

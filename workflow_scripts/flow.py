@@ -18,4 +18,4 @@ def main(smk, run):
                      "pairs_per_s": pairs / seconds if seconds > 0 else 0.0})
 
 
-run_script(snakemake, main, section="flow", per_video=True)
+run_script(snakemake, main, section="flow")

@@ -22,4 +22,4 @@ def main(smk, run):
     run.log_metrics(stats)
 
 
-run_script(snakemake, main, section="frames", per_video=True)
+run_script(snakemake, main, section="frames")

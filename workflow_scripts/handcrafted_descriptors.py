@@ -22,4 +22,4 @@ def main(smk, run):
         run.set_tag("irpipe.bad_input", "; ".join(bad))
 
 
-run_script(snakemake, main, section="handcrafted", per_video=True)
+run_script(snakemake, main, section="handcrafted")

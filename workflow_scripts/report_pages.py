@@ -47,4 +47,4 @@ def main(smk, run):
         raise ValueError(f"report_pages.py has no page for rule {smk.rule}")
 
 
-run_script(snakemake, main, section=None, per_video=True)  # noqa: F821  (cheap pages: spooled MLflow runs)
+run_script(snakemake, main, section=None)  # noqa: F821

@@ -14,4 +14,6 @@ def main(smk):
 with open(snakemake.log[0], "w") as _log:
     _log.write("creating MLflow experiment\n")
 main(snakemake)
-run_script(snakemake, lambda smk, run: run.set_tag("irpipe.setup", "experiment created"), section="tracking")
+# live: this job's own run goes straight to the store it has just created
+run_script(snakemake, lambda smk, run: run.set_tag("irpipe.setup", "experiment created"), section="tracking",
+           live=True)
