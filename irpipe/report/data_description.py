@@ -103,7 +103,7 @@ class DataDescription:
         return "; ".join(parts)
 
     def text(self) -> str:
-        """E.g. 'InfDet/videos (detection): validation 20 videos / 64 instances / 4 classes; test 8 / 39 / 4'."""
+        """E.g. 'InfDet/videos (detection): validation (train) 20 videos / 64 instances / 4 classes; test 8 / 39 / 4'."""
         if self.dataset == "recognition":
             return f"{self._head()}: {_n(self.n_classes, 'class')}, {self._clips()}; {self._splits()}"
         return f"{self._head()}: {self._subsets()}"
@@ -169,20 +169,25 @@ def recognition_description(manifest: pd.DataFrame, splits: pd.DataFrame, label:
 
 
 def detection_description(manifest: pd.DataFrame, annotations: pd.DataFrame, label: str, synthetic: bool,
-                          subset_order: Sequence[str] = (), manifest_path="manifest",
+                          subset_names: Mapping[str, str] | None = None, manifest_path="manifest",
                           annotations_path="annotations") -> DataDescription:
     """Per subset: videos from the manifest, instances and distinct classes from the annotations.
 
-    Subsets come in ``subset_order`` (the configured train, then test subset), then any other in
-    the manifest's order."""
+    The tables' ``subset`` column holds the role (``train`` / ``test``); ``subset_names`` maps each
+    role to the data's own name of it (``dataset.detection.subsets``, e.g. THUMOS14's ``validation``
+    for train), shown as ``validation (train)``. Roles come in that mapping's order (train, test),
+    then any other in the manifest's order."""
+    subset_names = dict(subset_names or {})
     _need(manifest, ["video_id", "subset"], manifest_path)
     _need(annotations, ["video_id", "label", "subset"], annotations_path)
     seen = list(dict.fromkeys(list(manifest["subset"].astype(str)) + list(annotations["subset"].astype(str))))
-    names = [s for s in subset_order if s in seen] + [s for s in seen if s not in subset_order]
+    roles = [s for s in subset_names if s in seen] + [s for s in seen if s not in subset_names]
     subsets = []
-    for s in names:
-        ann = annotations[annotations["subset"].astype(str) == s]
-        subsets.append(SubsetCounts(s, int((manifest["subset"].astype(str) == s).sum()), len(ann),
+    for role in roles:
+        ann = annotations[annotations["subset"].astype(str) == role]
+        name = subset_names.get(role, role)
+        subsets.append(SubsetCounts(name if name == role else f"{name} ({role})",
+                                    int((manifest["subset"].astype(str) == role).sum()), len(ann),
                                     int(ann["label"].nunique())))
     return DataDescription("detection", label, synthetic, n_classes=int(annotations["label"].nunique()),
                            subsets=tuple(subsets))
@@ -197,8 +202,8 @@ def describe_data(config: Mapping, dataset: str, manifest, counts) -> DataDescri
     if dataset == "recognition":
         return recognition_description(m, c, label, synthetic, manifest, counts)
     sub = config["dataset"][dataset].get("subsets", {})
-    order = [sub.get("train", "train"), sub.get("test", "test")]
-    return detection_description(m, c, label, synthetic, order, manifest, counts)
+    names = {"train": sub.get("train", "train"), "test": sub.get("test", "test")}
+    return detection_description(m, c, label, synthetic, names, manifest, counts)
 
 
 def _norm(path) -> str:

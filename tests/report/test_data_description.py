@@ -30,14 +30,15 @@ def _recognition_tables():
 
 
 def _detection_tables():
-    """validation: 3 videos, 5 instances of 2 classes; test: 2 videos, 1 instance; extra: 1 video, none."""
+    """As the manifest job writes them (subset = the role): train 3 videos, 5 instances of 2 classes;
+    test 2 videos, 1 instance; extra 1 video, none."""
     manifest = pd.DataFrame({"video_id": ["t0", "t1", "v0", "v1", "v2", "x0"],
-                             "subset": ["test", "test", "validation", "validation", "validation", "extra"]})
+                             "subset": ["test", "test", "train", "train", "train", "extra"]})
     annotations = pd.DataFrame({
         "video_id": ["v0", "v0", "v1", "v2", "v2", "t1"],
         "label": ["Juggling", "Typing", "Typing", "Typing", "Juggling", "Typing"],
         "label_index": [1, 0, 0, 0, 1, 0], "t_start": 0.0, "t_end": 1.0,
-        "subset": ["validation"] * 5 + ["test"]})
+        "subset": ["train"] * 5 + ["test"]})
     return manifest, annotations
 
 
@@ -61,11 +62,12 @@ def test_recognition_counts_and_wording_known_answer():
 def test_detection_counts_per_subset_known_answer():
     manifest, annotations = _detection_tables()
     d = D.detection_description(manifest, annotations, "fir_nagoya/videos", synthetic=False,
-                                subset_order=["validation", "test"])
-    # the configured train subset first although the manifest lists test first; an unconfigured subset last
+                                subset_names={"train": "validation", "test": "test"})
+    # the train role first although the manifest lists test first, under the data's own subset name;
+    # a subset no role names comes last
     assert [(s.name, s.videos, s.instances, s.classes) for s in d.subsets] == [
-        ("validation", 3, 5, 2), ("test", 2, 1, 1), ("extra", 1, 0, 0)]
-    assert d.text() == ("fir_nagoya/videos (detection): validation 3 videos / 5 instances / 2 classes; "
+        ("validation (train)", 3, 5, 2), ("test", 2, 1, 1), ("extra", 1, 0, 0)]
+    assert d.text() == ("fir_nagoya/videos (detection): validation (train) 3 videos / 5 instances / 2 classes; "
                         "test 2 / 1 / 1; extra 1 / 0 / 0")
     assert d.short() == "fir_nagoya/videos: 6 videos, 6 instances"
 
@@ -109,7 +111,8 @@ def test_describe_inputs_reads_the_declared_data_files(tmp_path):
               str(data / "recognition/manifest.csv"), str(data / "recognition/splits.csv")]
     rec, det = D.describe_inputs(cfg, inputs)
     assert rec.text().startswith("SYNTHETIC recognition data (embedded generator, not InfAR): 3 classes")
-    assert det.text().startswith("fir_nagoya/videos (detection): validation 3 videos / 5 instances / 2 classes; test")
+    assert det.text() == ("fir_nagoya/videos (detection): validation (train) 3 videos / 5 instances / 2 classes; "
+                          "test 2 / 1 / 1; extra 1 / 0 / 0")
     # a job without data files names none; half a dataset's files is an error, not half a count
     assert D.describe_inputs(cfg, inputs[:1]) == []
     assert D.data_note([]) == D.NO_DATA
@@ -151,7 +154,7 @@ def test_every_caption_names_the_data_and_no_generic_phrase(name):
     manifest, splits = _recognition_tables()
     rec = D.recognition_description(manifest, splits, "SYNTHETIC", True)
     m, a = _detection_tables()
-    det = D.detection_description(m, a, "InfDet/videos", False, ["validation", "test"])
+    det = D.detection_description(m, a, "InfDet/videos", False, {"train": "validation", "test": "test"})
     texts = [captions.caption("Table 1.", captions.handcrafted_deviations(cfg), data=[rec]),
              captions.caption("Table 2.", captions.c3d_deviations(cfg), data=[rec]),
              captions.caption("Table 3.", captions.fusion_deviations(cfg), data=[rec]),
