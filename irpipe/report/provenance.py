@@ -147,7 +147,7 @@ def summary_html(config: Mapping, attrs: Mapping[str, Any], n_bad_inputs: int, o
         if name in ds:
             d = ds[name]
             where = ("SYNTHETIC (embedded generator)" if d["synthetic"] else
-                     f"read by the {d['source']} reader" + (f" from {d['path']}" if d.get("path") else ""))
+                     f"Read by the {d['source']} reader" + (f" from {d['path']}" if d.get("path") else ""))
             origin = f"{d['classes']} classes" + (f" ({d['classes_source']})" if d.get("classes_source") else "")
             head = counted[name].text() if name in counted else "not counted (manifest not built)"
             rows.append((f"{name} dataset", f"{head}. {where}; {origin}"))
