@@ -476,5 +476,40 @@ class WorkflowLogic:
                 views.append(view)
         return views
 
+    # --- the data captions name (irpipe/report/data_description.py): the manifests they count are
+    # declared inputs of every rule whose caption names the data
+    def data_inputs(self, *datasets: str) -> dict:
+        """Named inputs (``<dataset>_manifest``, ``recognition_splits``, ``detection_annotations``) of
+        the enabled ``datasets``."""
+        from .report.data_description import DATA_FILES
+        return {f"{d}_{role}": path for d in datasets if self._dataset_on(d) for role, path in DATA_FILES[d].items()}
+
+    @staticmethod
+    def page_datasets(name: str) -> tuple[str, ...]:
+        """The datasets a stage's table or figure (results/tables/<name>.csv, results/figures/<name>.*)
+        ran on: seed 001's tables and figures the detection set (recognition mode the recognition
+        set; Table VI none: FEN counted on its definition), every other one the recognition set."""
+        if name == "infdet_recognition":
+            return ("recognition",)
+        if name == "infdet_table6":
+            return ()
+        if name.startswith(("infdet_", "detection", "timeline")):
+            return ("detection",)
+        return ("recognition",)
+
+    def report_page_data(self, wildcards) -> dict:
+        """Input function of the report's table views and figure copies: the data files of the page."""
+        return self.data_inputs(*self.page_datasets(wildcards.name))
+
+    def summary_data(self, wildcards=None) -> dict:
+        return self.data_inputs(*DATASETS)
+
+    def data_caption(self, wildcards, input) -> str:
+        """Param of the rules whose Snakemake report caption (report/*.rst) names the data: 'Data:
+        <name and counts>.' (reStructuredText-escaped) from the data files among the job's declared
+        ``input`` (before they exist, Snakemake marks the param to be evaluated later)."""
+        from .report.data_description import data_note, describe_inputs, rst_escape
+        return rst_escape(data_note(describe_inputs(self.config, input)))
+
     def report_fusion_scores(self, wildcards=None) -> list[str]:
         return [f"results/fusion/split{k}/scores.h5" for k in self.splits] if self.fusion_enabled else []

@@ -69,6 +69,9 @@ rule table2:
     input:
         TRACKING,
         predictions=W.table2_predictions(),
+        # counted by the caption (irpipe/report/data_description.py)
+        manifest="results/data/recognition/manifest.csv",
+        splits="results/data/recognition/splits.csv",
     output:
         csv="results/tables/table2.csv",
         md="results/tables/table2.md",

@@ -110,6 +110,9 @@ rule infdet_tables:
         evals=expand("results/detection/variants/{variant}/eval.csv", variant=DETECTION_VARIANTS),
         summaries=expand("results/detection/variants/{variant}/summary.json", variant=DETECTION_VARIANTS),
         gt="results/detection/gt",
+        # counted by the caption (irpipe/report/data_description.py)
+        manifest="results/data/detection/manifest.csv",
+        annotations="results/data/detection/annotations.csv",
     output:
         expand("results/tables/infdet_table{n}.{ext}", n=[3, 4, 5], ext=["csv", "md"]),
         per_class="results/tables/infdet_per_class_ap.csv",
@@ -141,6 +144,8 @@ rule detection_timeline:
     output:
         report("results/figures/detection/timeline_{video}.png", caption="../report/timeline.rst",
                category="Figures", subcategory="Seed 001", labels={"figure": "timeline {video}"}),
+    params:
+        data=W.data_caption,
     log:
         "results/logs/detection_timeline/{video}.log",
     conda:
@@ -151,18 +156,18 @@ rule detection_timeline:
 
 rule detection_timelines:
     input:
-        W.detection_timeline_figures,
+        figures=W.detection_timeline_figures,
+        manifest="results/data/detection/manifest.csv",
+        annotations="results/data/detection/annotations.csv",
     output:
         "results/figures/detection/timelines.md",
     log:
         "results/logs/detection_timelines.log",
     localrule: True
     run:
-        from pathlib import Path
-        from irpipe.io import write_text
-        lines = ["### Detection timelines (synthetic data unless configured otherwise)", ""]
-        lines += [f"![{Path(p).stem}]({Path(p).name})" for p in input]
-        write_text(output[0], "\n".join(lines) + "\n")
+        from irpipe.report.data_description import describe_inputs
+        from irpipe.report.timeline import write_timelines_index
+        write_timelines_index(input.figures, describe_inputs(config, input), output[0])
 
 
 rule infdet_recognition:
@@ -172,6 +177,7 @@ rule infdet_recognition:
         tracking=TRACKING,
         features="results/detection/features/recognition.h5",
         splits="results/data/recognition/splits.csv",
+        manifest="results/data/recognition/manifest.csv",  # counted by the caption, with splits
     output:
         csv="results/tables/infdet_recognition.csv",
         md="results/tables/infdet_recognition.md",

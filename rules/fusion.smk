@@ -43,12 +43,17 @@ rule table3:
         metrics=expand("results/fusion/split{split}/metrics.json", split=SPLITS),
         classes=W.class_files(),
         tracking=TRACKING,
+        # counted by the captions (irpipe/report/data_description.py; report/table3.rst via params.data)
+        manifest="results/data/recognition/manifest.csv",
+        splits="results/data/recognition/splits.csv",
     output:
         csv=report("results/tables/table3.csv", caption="../report/table3.rst",
                    category="Tables", subcategory="CSV downloads", labels={"table": "Table 3 (seed 000)"}),
         md="results/tables/table3.md",
         html=report("results/report/tables/table3.html", caption="../report/table3.rst",
                     category="Tables", subcategory="Seed 000", labels={"table": "Table 3 (seed 000)"}),
+    params:
+        data=W.data_caption,
     log:
         "results/logs/table3/table3.log",
     conda:
@@ -63,10 +68,13 @@ rule figure4:
         flow=W.fusion_predictions("flow", config["fusion"]["figures"]["codes_split"]),
         classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
+        manifest="results/data/recognition/manifest.csv",
+        splits="results/data/recognition/splits.csv",
     output:
         figures=figure_outputs("figure4_codes", "../report/figure4.rst", "Figure 4: discriminative codes"),
     params:
         figures=config["fusion"]["figures"],
+        data=W.data_caption,
     log:
         "results/logs/figure4/figure4.log",
     conda:
@@ -80,11 +88,14 @@ rule figure5:
         scores=expand("results/fusion/split{split}/scores.h5", split=SPLITS),
         classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
+        manifest="results/data/recognition/manifest.csv",
+        splits="results/data/recognition/splits.csv",
     output:
         figures=figure_outputs("figure5_confusion", "../report/figure5.rst", "Figure 5: confusion matrices"),
         csv="results/figures/figure5_confusion.csv",
     params:
         figures=config["fusion"]["figures"],
+        data=W.data_caption,
     log:
         "results/logs/figure5/figure5.log",
     conda:
@@ -98,6 +109,8 @@ rule figure6a:
         sweep=W.figure6a_inputs(),
         classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
+        manifest="results/data/recognition/manifest.csv",
+        splits="results/data/recognition/splits.csv",
     output:
         figures=figure_outputs("figure6a_alpha", "../report/figure6a.rst", "Figure 6a: accuracy vs alpha"),
         csv="results/figures/figure6a_alpha.csv",
@@ -106,6 +119,7 @@ rule figure6a:
         stream=W.figure6a_stream(),
         k=W.figure6a_k(),
         figures=config["fusion"]["figures"],
+        data=W.data_caption,
     log:
         "results/logs/figure6a/figure6a.log",
     conda:
@@ -119,12 +133,15 @@ rule figure6b:
         preds=W.figure6b_inputs(),
         classes="results/data/recognition/classes.txt",
         tracking=TRACKING,
+        manifest="results/data/recognition/manifest.csv",
+        splits="results/data/recognition/splits.csv",
     output:
         figures=figure_outputs("figure6b_k", "../report/figure6b.rst", "Figure 6b: accuracy vs k"),
         csv="results/figures/figure6b_k.csv",
     params:
         streams=W.figure6b_streams(),
         figures=config["fusion"]["figures"],
+        data=W.data_caption,
     log:
         "results/logs/figure6b/figure6b.log",
     conda:

@@ -3,7 +3,9 @@
 # - bad_inputs_table: every stage's bad-input table (declared, listed by irpipe.workflow_logic)
 #   concatenated, with a count; it also waits for every other target.
 # - benchmarks_table: every job's benchmark record (declared) tabled per rule: jobs, wall time, memory.
-# - report_summary: what was run (dataset, synthetic or real, splits, substitutes).
+# - report_summary: what was run (each dataset named and counted from its manifests, splits, substitutes).
+# Every page that names the data declares the manifests it counts (W.summary_data, W.report_page_data)
+# and passes the wording to its report caption as params.data (W.data_caption).
 # - report_table_view / report_figure: every other stage's table (results/tables/*.csv among
 #   ALL_TARGETS) gets an HTML view and every other stage's figure a copy marked for the report,
 #   so the report shows every table and figure even where a stage's own rule does not mark it.
@@ -53,6 +55,7 @@ rule benchmarks_table:
 
 rule report_summary:
     input:
+        unpack(W.summary_data),
         bad_inputs="results/tables/bad_inputs.csv",
         scores=W.report_fusion_scores,
         classes=W.class_files,
@@ -60,6 +63,8 @@ rule report_summary:
     output:
         html=report("results/report/summary.html", caption="../report/summary.rst",
                     category="Run summary", labels={"page": "What was run"}),
+    params:
+        data=W.data_caption,
     log:
         "results/logs/report_summary/report_summary.log",
     conda:
@@ -70,11 +75,14 @@ rule report_summary:
 
 rule report_table_view:
     input:
+        unpack(W.report_page_data),
         csv="results/tables/{name}.csv",
         tracking=TRACKING,
     output:
         html=report("results/report/tables/{name}.html", caption="../report/table.rst",
                     category="Tables", subcategory="Other stages", labels={"table": "{name}"}),
+    params:
+        data=W.data_caption,
     wildcard_constraints:
         name=r"(?!table3$|bad_inputs$|benchmarks$)[A-Za-z0-9_.-]+",
     log:
@@ -87,11 +95,14 @@ rule report_table_view:
 
 rule report_figure:
     input:
+        unpack(W.report_page_data),
         figure="results/figures/{name}.{ext}",
         tracking=TRACKING,
     output:
         figure=report("results/report/figures/{name}.{ext}", caption="../report/figure.rst",
                       category="Figures", subcategory="Other stages", labels={"figure": "{name}", "format": "{ext}"}),
+    params:
+        data=W.data_caption,
     wildcard_constraints:
         name=r"[A-Za-z0-9_.-]+",
         ext=r"png|svg|pdf|jpg|jpeg",

@@ -215,3 +215,32 @@ def test_flow_bound_auto_is_a_declared_input_of_every_flow_reader(tmp_path):
     assert w.detection_variant_inputs(SimpleNamespace(variant="sca_fen"))["flow_bound"] == \
         "results/data/detection/flow_bound.json"
     assert "flow_bound" not in w.detection_variant_inputs(SimpleNamespace(variant="ca"))
+
+
+def test_captions_declare_the_data_they_count(tmp_path, monkeypatch):
+    """Issue 14: a page that names the data declares the manifests it counts; the report caption's
+    param is worded from them (and waits, as Snakemake's TBD, while they are not built)."""
+    w = _logic(tmp_path)
+    rec = {"recognition_manifest": "results/data/recognition/manifest.csv",
+           "recognition_splits": "results/data/recognition/splits.csv"}
+    det = {"detection_manifest": "results/data/detection/manifest.csv",
+           "detection_annotations": "results/data/detection/annotations.csv"}
+    assert w.summary_data() == {**rec, **det}
+    for name, want in [("table1", rec), ("table2", rec), ("figure5_confusion", rec), ("infdet_recognition", rec),
+                       ("infdet_table3", det), ("infdet_per_class_ap", det), ("infdet_table6", {})]:
+        assert w.report_page_data(SimpleNamespace(name=name)) == want, name
+    assert _logic(tmp_path, config={"dataset": {"detection": {"enabled": False}}}).summary_data() == rec
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as err:
+        w.data_caption(SimpleNamespace(name="infdet_table3"), list(det.values()))
+    assert err.value.filename == det["detection_manifest"]
+    data = tmp_path / "results/data/detection"
+    data.mkdir(parents=True)
+    pd.DataFrame({"video_id": ["a_1", "b"], "subset": ["train", "test"]}).to_csv(data / "manifest.csv", index=False)
+    pd.DataFrame({"video_id": ["a_1"], "label": ["hug"], "subset": ["train"]}).to_csv(data / "annotations.csv",
+                                                                                    index=False)
+    text = w.data_caption(SimpleNamespace(name="infdet_table3"), ["results/tracking/experiment.json", *det.values()])
+    assert text == (r"Data: SYNTHETIC detection data (embedded generator, not InfDet): train 1 video / 1 instance / "
+                    "1 class; test 1 / 0 / 0.")
+    assert w.data_caption(SimpleNamespace(name="infdet_table6"), ["results/tracking/experiment.json"]).startswith(
+        "Data: none")

@@ -5,6 +5,7 @@ from irpipe.eval.c3d_table import PAPER_TABLE2, TABLE2_ROWS, caption, table2_row
 from irpipe.eval.predictions import read_predictions
 from irpipe.report.captions import c3d_deviations
 from irpipe.report.captions import caption as with_deviations
+from irpipe.report.data_description import describe_inputs
 from irpipe.report.tables import summarise_splits, write_table
 from irpipe.workflow import run_script
 
@@ -23,10 +24,9 @@ def main(smk, run):
             f"{c3d['dcl']['code_dim']}, alpha {c3d['dcl']['alpha']}, {a['clip_len']}-frame clips cropped "
             f"to {a['crop']}x{a['crop']}, {c3d['train']['optimizer']} lr {c3d['train']['lr']}, "
             f"{c3d['train']['iterations']} iterations of batch {c3d['train']['batch_size']}, k-NN k = {c3d['knn_k']}")
-    synthetic = cfg["dataset"]["recognition"]["source"] == "synthetic"
     write_table(df, smk.output.csv, smk.output.md, title="Table 2: two-stream C3D with the discriminative code layer",
-                note=with_deviations(caption(str(a["pretrained"]), synthetic, spec),
-                                     c3d_deviations(cfg, str(a["pretrained"]))))
+                note=with_deviations(caption(str(a["pretrained"]), spec), c3d_deviations(cfg, str(a["pretrained"])),
+                                     data=describe_inputs(cfg, smk.input)))
     for _, r in df.iterrows():
         key = r["method"].replace(" ", "_").replace("(", "").replace(")", "").replace("-", "")
         run.log_metrics({f"{key}.accuracy_mean": r["accuracy_mean"], f"{key}.macro_ap_mean": r["macro_ap_mean"]})

@@ -6,6 +6,7 @@ from irpipe.data.sizes import resolve_config
 from irpipe.detection.features import read_features
 from irpipe.detection.recognition import PAPER_ACCURACY, run_recognition
 from irpipe.report.captions import caption, recognition_deviations
+from irpipe.report.data_description import describe_inputs
 from irpipe.report.tables import summarise_splits, write_table
 from irpipe.workflow import run_script
 from irpipe.workflow_logic import stores_in
@@ -29,7 +30,8 @@ def main(smk, run):
     df = summarise_splits(rows.to_dict("records"), [method], paper={method: PAPER_ACCURACY})
     write_table(df, smk.output.csv, smk.output.md,
                 title="Recognition mode of the detector (average snippet scores), seed 001",
-                note=caption("Paper: 84.25 % accuracy on InfAR.", recognition_deviations(smk.config)))
+                note=caption("Paper: 84.25 % accuracy on InfAR.", recognition_deviations(smk.config),
+                             data=describe_inputs(smk.config, smk.input)))
     run.log_metrics({"accuracy_mean": float(df["accuracy_mean"].iloc[0]),
                      "macro_ap_mean": float(df["macro_ap_mean"].iloc[0])})
 

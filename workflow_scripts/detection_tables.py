@@ -7,6 +7,7 @@ import pandas as pd
 from irpipe.detection.tables import TITLES, build_tables
 from irpipe.io import write_csv
 from irpipe.report.captions import caption, detection_deviations
+from irpipe.report.data_description import describe_inputs
 from irpipe.report.tables import write_tables
 from irpipe.workflow import run_script
 
@@ -19,7 +20,8 @@ def main(smk, run):
                      for v, s in sorted(summaries.items()) if "thresholds" in s)
     note = caption("Paper columns: InfDet, seed 001, the same method's figure beside each variant (Table III's "
                    "TGM = two-stream late fusion).", detection_deviations(smk.config, attrs=attrs),
-                   f"Thresholds used per variant: {used}." if used else "")
+                   f"Thresholds used per variant: {used}." if used else "",
+                   data=describe_inputs(smk.config, smk.input))
     tables = build_tables(evals)
     write_tables(tables, Path(smk.output[0]).parent, TITLES, note)
     per_class = pd.concat([pd.read_csv(p) for p in evals.values()], ignore_index=True)

@@ -9,12 +9,12 @@ def _split_of(path: str) -> int:
 def main(smk, run):
     from irpipe.data.datasets import read_classes_file
     from irpipe.report import fusion as results
+    from irpipe.report.data_description import describe_inputs
 
     config = smk.config
     fcfg = config["fusion"]["figures"]
     classes = read_classes_file(smk.input.classes)
-    src = config["dataset"]["recognition"]["source"]
-    tag = "synthetic data" if src == "synthetic" else f"{src} data"
+    tag = "; ".join(d.short() for d in describe_inputs(config, smk.input))
     paths = list(smk.output.figures)
     if smk.rule == "figure4":
         results.figure4({"ir": smk.input.ir, "flow": smk.input.flow}, classes, paths,

@@ -5,14 +5,13 @@ from irpipe.workflow import run_script
 def main(smk, run):
     from irpipe.report import captions, provenance
     from irpipe.report import fusion as results
+    from irpipe.report.data_description import describe_inputs
 
     config = smk.config
-    desc = provenance.describe_dataset(config)["recognition"]
     note = captions.caption(
-        f"Dataset: {'SYNTHETIC' if desc['synthetic'] else desc['source']} recognition data, "
-        f"{len(smk.input.metrics)} split(s); C3D variant: {config['fusion']['variant']}. "
+        f"{len(smk.input.metrics)} split(s) fused; C3D variant: {config['fusion']['variant']}. "
         "Accuracy = mean per-class accuracy (the paper's 'AP'); macro AP = one-vs-rest average precision.",
-        captions.fusion_deviations(config))
+        captions.fusion_deviations(config), data=describe_inputs(config, smk.input))
     metrics = {int(p.split("split")[-1].split("/")[0]): p for p in smk.input.metrics}
     df = results.table3(metrics, smk.output.csv, smk.output.md, note=note)
     provenance.table_html(smk.output.csv, smk.output.html, "Table 3: fusion of the IR and flow streams", note)

@@ -6,6 +6,7 @@ import re
 from irpipe.errors import BadInput, bad_inputs_frame
 from irpipe.io import write_csv
 from irpipe.report.captions import handcrafted_deviations
+from irpipe.report.data_description import describe_inputs
 from irpipe.report.handcrafted import make_table1
 from irpipe.workflow import run_script
 
@@ -15,7 +16,8 @@ def main(smk, run):
 
     cfg = smk.config["handcrafted"]
     df = make_table1(smk.input.metrics, smk.output.csv, smk.output.md, cfg["concepts"]["name"],
-                     handcrafted_deviations(smk.config), list(smk.input.naive), cfg["naive"]["size"])
+                     handcrafted_deviations(smk.config), list(smk.input.naive), cfg["naive"]["size"],
+                     data=describe_inputs(smk.config, smk.input))
     bad, seen = [], set()
     for path in smk.input.fv:
         with h5py.File(path, "r") as h5:

@@ -12,6 +12,7 @@ def main(smk, run):
     from irpipe.errors import read_bad_inputs
     from irpipe.io import write_csv, write_text
     from irpipe.report import provenance
+    from irpipe.report.data_description import data_note, describe_inputs
 
     if smk.rule == "bad_inputs_table":
         paths = list(smk.input.tables)
@@ -32,9 +33,11 @@ def main(smk, run):
         for p in smk.input.scores:
             attrs.update({k: v for k, v in read_scores(p).attrs.items() if k != "split"})
         n_bad = len(pd.read_csv(smk.input.bad_inputs, dtype=str, keep_default_na=False))
-        provenance.summary_html(smk.config, attrs, n_bad, smk.output.html)
+        provenance.summary_html(smk.config, attrs, n_bad, smk.output.html,
+                                data=describe_inputs(smk.config, smk.input))
     elif smk.rule == "report_table_view":
-        provenance.table_html(smk.input.csv, smk.output.html, smk.wildcards.name)
+        provenance.table_html(smk.input.csv, smk.output.html, smk.wildcards.name,
+                              note=data_note(describe_inputs(smk.config, smk.input)))
     elif smk.rule == "report_figure":
         from irpipe.io import atomic_path
 

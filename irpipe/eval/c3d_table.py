@@ -61,12 +61,12 @@ def table2_rows(paths: Mapping[tuple[str, str, int], str | os.PathLike], k: int)
     return rows
 
 
-def caption(pretrained: str, synthetic: bool, spec: str) -> str:
+def caption(pretrained: str, spec: str) -> str:
+    """Table 2's lead; the data it ran on (name and counts) and the deviations are added by
+    irpipe.report.captions."""
     init = ("fine-tuned from " + pretrained) if not pretrained.startswith("none") else \
         "trained from scratch (random initialisation; SUBSTITUTE for the paper's Sports-1M pre-training)"
-    data = "SYNTHETIC data (embedded default), not InfAR: numbers are not comparable with the paper's" \
-        if synthetic else "real data"
-    return (f"Table 2 (seed 000): C3D streams on {data}. Networks {init}; {spec}. "
+    return (f"Table 2 (seed 000): C3D streams. Networks {init}; {spec}. "
             "Accuracy = mean per-class accuracy (the paper's figure, its 'Paper' column); macro AP = "
             "macro one-vs-rest average precision. 'without DCL' = the same network trained with alpha = 0.")
 

@@ -9,7 +9,9 @@ Tables III-V and recognition mode on InfAR).
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
+
+from .data_description import DataDescription, data_sentences
 
 # Frames are stored as single-channel thermal images (docs/ARCHITECTURE.md): O-SIFT's
 # 'auto' colour mode therefore always resolves to the pseudo-colour map.
@@ -156,9 +158,14 @@ def recognition_deviations(config: Mapping) -> list[str]:
     return out
 
 
-def caption(lead: str, deviations: Sequence[str], tail: str = "") -> str:
-    """``lead`` + 'Settings and deviations from the paper: a; b; c.' + ``tail``."""
+def caption(lead: str, deviations: Sequence[str], tail: str = "",
+            data: Iterable[DataDescription] = ()) -> str:
+    """``lead`` + 'Data: <name and counts>.' (one per dataset in ``data``, see
+    :mod:`irpipe.report.data_description`) + 'Settings and deviations from the paper: a; b; c.' + ``tail``."""
     text = lead.rstrip()
+    sentences = data_sentences(data)
+    if sentences:
+        text += " " + sentences
     if deviations:
         text += " Settings and deviations from the paper: " + "; ".join(deviations) + "."
     if tail:

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from ..io import write_text
+from .data_description import DataDescription
 
 PAPER_DATASETS = {"recognition": "InfAR", "detection": "InfDet"}
 
@@ -135,16 +136,21 @@ def bad_inputs_html(df: pd.DataFrame, out_path: str | Path) -> None:
     write_text(out_path, f"<!DOCTYPE html><html><head><meta charset='utf-8'>{STYLE}</head><body>{head}{text}{table}</body></html>\n")
 
 
-def summary_html(config: Mapping, attrs: Mapping[str, Any], n_bad_inputs: int, out_path: str | Path) -> None:
-    """The run summary page: dataset, synthetic or real, splits, substitutes, bad-input count."""
+def summary_html(config: Mapping, attrs: Mapping[str, Any], n_bad_inputs: int, out_path: str | Path,
+                 data: Sequence[DataDescription] = ()) -> None:
+    """The run summary page: each dataset named and counted (``data``, from the manifests), synthetic
+    or read from where, where its classes came from; splits, substitutes, bad-input count."""
     ds = describe_dataset(config)
+    counted = {d.dataset: d for d in data}
     rows = []
     for name in ("recognition", "detection"):
         if name in ds:
             d = ds[name]
-            rows.append((f"{name} dataset", f"{'SYNTHETIC (embedded generator)' if d['synthetic'] else 'real: ' + d['source']}"
-                         + (f" at {d['path']}" if d.get("path") else "") + f", {d['classes']} classes"
-                         + (f" ({d['classes_source']})" if d.get("classes_source") else "")))
+            where = ("SYNTHETIC (embedded generator)" if d["synthetic"] else
+                     f"Read by the {d['source']} reader" + (f" from {d['path']}" if d.get("path") else ""))
+            origin = f"{d['classes']} classes" + (f" ({d['classes_source']})" if d.get("classes_source") else "")
+            head = counted[name].text() if name in counted else "not counted (manifest not built)"
+            rows.append((f"{name} dataset", f"{head}. {where}; {origin}"))
     rows.append(("recognition splits", str(ds["n_splits"])))
     rows.append(("seed", str(config.get("seed"))))
     rows.append(("bad inputs recorded", str(n_bad_inputs)))

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..detection.data import snippet_bounds
-from ..io import atomic_path
+from ..io import atomic_path, write_text
+from .data_description import DataDescription, data_sentences
 
 
 def plot_timeline(video_id: str, scores: np.ndarray, n_frames: int, fps: float, classes: Sequence[str],
@@ -42,3 +43,12 @@ def plot_timeline(video_id: str, scores: np.ndarray, n_frames: int, fps: float, 
     with atomic_path(out_png, suffix=".tmp.png") as tmp:
         fig.savefig(tmp, format="png", dpi=90)
     plt.close(fig)
+
+
+def write_timelines_index(figures: Sequence[str | Path], data: Sequence[DataDescription], out_md: str | Path) -> None:
+    """The Markdown page of every test video's timeline, headed by the data they ran on."""
+    lines = ["### Detection timelines of the test videos", ""]
+    if data:
+        lines += [data_sentences(data), ""]
+    lines += [f"![{Path(p).stem}]({Path(p).name})" for p in figures]
+    write_text(out_md, "\n".join(lines) + "\n")

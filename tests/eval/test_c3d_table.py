@@ -52,9 +52,9 @@ def test_table2_rows_known_answer(tmp_path):
 
 
 def test_caption_names_substitutes():
-    c = caption("none: random initialisation", True, "spec")
-    assert "trained from scratch" in c and "SYNTHETIC" in c
-    assert "fine-tuned from /w/c3d.pickle" in caption("/w/c3d.pickle", False, "spec")
+    c = caption("none: random initialisation", "spec")
+    assert "trained from scratch" in c and "SUBSTITUTE" in c and "spec" in c
+    assert "fine-tuned from /w/c3d.pickle" in caption("/w/c3d.pickle", "spec")
     with pytest.raises(ValueError):
         evaluate_predictions({"subset": np.array(["test"]), "label_index": np.array([0]),
                               "softmax": np.ones((1, 2))}, "vote", 1)

@@ -67,6 +67,13 @@ def test_summary_and_bad_inputs_pages(tmp_path):
     s = (tmp_path / "s.html").read_text()
     assert "SYNTHETIC (embedded generator)" in s and "<th>bad inputs recorded</th><td>2</td>" in s
     assert "<li>ir.pretrained: none</li>" in s and "&lt;script&gt;" in s and "<script>" not in s
+    assert "not counted (manifest not built)" in s
+    # with the counted data (irpipe.report.data_description) the page names and counts each dataset
+    from irpipe.report.data_description import DataDescription, SubsetCounts
+    det = DataDescription("detection", "InfDet/videos", False, 3, subsets=(SubsetCounts("train", 6, 20, 3),))
+    P.summary_html(cfg, {}, 0, tmp_path / "s2.html", data=[det])
+    assert "<td>InfDet/videos (detection): train 6 videos / 20 instances / 3 classes. " in (
+        tmp_path / "s2.html").read_text()
     P.bad_inputs_html(pd.DataFrame(columns=["dataset", "stage", "item", "reason"]), tmp_path / "b.html")
     assert "Bad inputs: 0 recorded" in (tmp_path / "b.html").read_text()
     P.bad_inputs_html(pd.DataFrame([{"dataset": "recognition", "stage": "frames", "item": "x.avi",

@@ -63,3 +63,32 @@ def test_tables_carry_the_datas_classes(real_run):
     assert "3 classes (found in" in summary
     for name in ["manifest_recognition", "manifest_detection"]:
         assert pd.read_csv(res / f"bad_inputs/{name}.csv").empty
+
+
+def test_captions_name_the_datas_folder_and_counts(real_run):
+    """Issue 14: every table, figure caption and report page names the data it ran on, with the
+    counts of the workflow's own manifests: the fixture's 3 classes x 3 clips, 1 split of 2 train +
+    1 test per class; THUMOS-style validation (the train subset) 2 videos / 6 instances, test 2 / 6
+    (the Ambiguous segment is not an instance)."""
+    wd, rec, det = real_run
+    res = wd / "results"
+    rec_said = (f"Data: {rec.parent.name}/my recognition set (recognition): 3 classes, 3 clips per class (9 clips); "
+                "1 split: 6 train / 3 test clips.")
+    det_said = ("Data: detection/videos (detection): validation (train) 2 videos / 6 instances / 3 classes; "
+                "test 2 / 6 / 3.")
+    assert det.videos.parent.name == "detection" and det.videos.name == "videos"
+    for name in ["table1", "table2", "table3", "infdet_recognition"]:
+        assert rec_said in (res / f"tables/{name}.md").read_text(), name
+    for name in ["infdet_table3", "infdet_table4", "infdet_table5"]:
+        assert det_said in (res / f"tables/{name}.md").read_text(), name
+    assert "Data: none" in (res / "tables/infdet_table6.md").read_text()
+    assert det_said in (res / "figures/detection/timelines.md").read_text()
+    summary = (res / "report/summary.html").read_text()
+    assert rec_said[len("Data: "):-1] in summary and det_said[len("Data: "):-1] in summary
+    for view in ["table1", "table2", "table3"]:
+        assert rec_said in (res / f"report/tables/{view}.html").read_text(), view
+    # the Snakemake report: the captions of tables, figures, timelines, summary and front page
+    html = (res / "report.html").read_text(errors="replace")
+    assert html.count(rec_said) >= 6 and html.count(det_said) >= 2, (html.count(rec_said), html.count(det_said))
+    for phrase in ("configured classes", "real recognition data", "real detection data", "configured detection set"):
+        assert phrase not in html and not any(phrase in p.read_text() for p in (res / "tables").glob("*.md"))
