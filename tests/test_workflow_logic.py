@@ -224,7 +224,8 @@ def test_captions_declare_the_data_they_count(tmp_path, monkeypatch):
     rec = {"recognition_manifest": "results/data/recognition/manifest.csv",
            "recognition_splits": "results/data/recognition/splits.csv"}
     det = {"detection_manifest": "results/data/detection/manifest.csv",
-           "detection_annotations": "results/data/detection/annotations.csv"}
+           "detection_annotations": "results/data/detection/annotations.csv",
+           "detection_subsets": "results/data/detection/subsets.json"}
     assert w.summary_data() == {**rec, **det}
     for name, want in [("table1", rec), ("table2", rec), ("figure5_confusion", rec), ("infdet_recognition", rec),
                        ("infdet_table3", det), ("infdet_per_class_ap", det), ("infdet_table6", {})]:
@@ -239,6 +240,7 @@ def test_captions_declare_the_data_they_count(tmp_path, monkeypatch):
     pd.DataFrame({"video_id": ["a_1", "b"], "subset": ["train", "test"]}).to_csv(data / "manifest.csv", index=False)
     pd.DataFrame({"video_id": ["a_1"], "label": ["hug"], "subset": ["train"]}).to_csv(data / "annotations.csv",
                                                                                     index=False)
+    (data / "subsets.json").write_text('{"train": "train", "test": "test"}')
     text = w.data_caption(SimpleNamespace(name="infdet_table3"), ["results/tracking/experiment.json", *det.values()])
     assert text == (r"Data: SYNTHETIC detection data (embedded generator, not InfDet): train 1 video / 1 instance / "
                     "1 class; test 1 / 0 / 0.")

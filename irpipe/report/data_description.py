@@ -30,7 +30,9 @@ DATA_FILES = {
     "recognition": {"manifest": "results/data/recognition/manifest.csv",
                     "splits": "results/data/recognition/splits.csv"},
     "detection": {"manifest": "results/data/detection/manifest.csv",
-                  "annotations": "results/data/detection/annotations.csv"},
+                  "annotations": "results/data/detection/annotations.csv",
+                  # the subset names as the manifest resolved them (dataset.detection.subsets.train: auto)
+                  "subsets": "results/data/detection/subsets.json"},
 }
 PAPER_DATASETS = {"recognition": "InfAR", "detection": "InfDet"}
 
@@ -193,17 +195,33 @@ def detection_description(manifest: pd.DataFrame, annotations: pd.DataFrame, lab
                            subsets=tuple(subsets))
 
 
-def describe_data(config: Mapping, dataset: str, manifest, counts) -> DataDescription:
+def describe_data(config: Mapping, dataset: str, manifest, counts, subsets=None) -> DataDescription:
     """The description of ``dataset`` from its manifest and its split table (recognition) or
-    annotation table (detection), as files."""
+    annotation table and resolved subset names (detection: ``subsets.json``), as files."""
     label = dataset_label(config, dataset)
     synthetic = config["dataset"][dataset]["source"] == "synthetic"
     m, c = _read(manifest), _read(counts)
     if dataset == "recognition":
         return recognition_description(m, c, label, synthetic, manifest, counts)
-    sub = config["dataset"][dataset].get("subsets", {})
+    if subsets is not None:
+        sub = _read_subsets(subsets)
+    else:   # a configured name; auto is only known once the manifest has resolved it
+        sub = {k: v for k, v in config["dataset"][dataset].get("subsets", {}).items() if v != "auto"}
     names = {"train": sub.get("train", "train"), "test": sub.get("test", "test")}
     return detection_description(m, c, label, synthetic, names, manifest, counts)
+
+
+def _read_subsets(path) -> dict:
+    import json
+
+    try:
+        with open(path) as fh:  # FileNotFoundError passes: Snakemake then evaluates the param later
+            sub = json.load(fh)
+    except ValueError as exc:
+        raise BadInputError(path, f"cannot read the resolved subset names: {exc}") from None
+    if not isinstance(sub, dict) or not {"train", "test"} <= set(sub):
+        raise BadInputError(path, "expected an object with 'train' and 'test' subset names")
+    return sub
 
 
 def _norm(path) -> str:
@@ -231,8 +249,7 @@ def describe_inputs(config: Mapping, paths: Iterable) -> list[DataDescription]:
         if missing:
             raise ValueError(f"{dataset} data named by a caption need {', '.join(files.values())} as inputs; "
                              f"missing {', '.join(missing)}")
-        manifest, counts = (found[r] for r in files)
-        out.append(describe_data(config, dataset, manifest, counts))
+        out.append(describe_data(config, dataset, *(found[r] for r in files)))
     return out
 
 

@@ -98,15 +98,17 @@ def _write_data(root, detection=True):
         m, a = _detection_tables()
         m.to_csv(data / "detection/manifest.csv", index=False)
         a.to_csv(data / "detection/annotations.csv", index=False)
+        (data / "detection/subsets.json").write_text('{"train": "validation", "test": "test"}')
     return data
 
 
 def test_describe_inputs_reads_the_declared_data_files(tmp_path):
     data = _write_data(tmp_path)
     cfg = validate_config({"dataset": {"detection": {"source": "thumos", "videos": "/x/fir_nagoya/videos",
-                                                     "annotations": "/x/fir_nagoya/ann",
-                                                     "subsets": {"train": "validation"}}}})
+                                                     "annotations": "/x/fir_nagoya/ann"}}})
+    assert cfg["dataset"]["detection"]["subsets"]["train"] == "auto"   # the name comes from subsets.json
     inputs = [str(tmp_path / "results/tracking/experiment.json"), str(data / "detection/annotations.csv"),
+              str(data / "detection/subsets.json"),
               str(data / "detection/manifest.csv"), str(data / "recognition/classes.txt"),
               str(data / "recognition/manifest.csv"), str(data / "recognition/splits.csv")]
     rec, det = D.describe_inputs(cfg, inputs)
