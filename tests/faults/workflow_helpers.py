@@ -8,6 +8,7 @@ job running the real scripts.
 """
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -110,8 +111,6 @@ def data_config(root: Path) -> dict:
 
 def recognition_only(config: dict) -> dict:
     """The same config with the detection set switched off (fewer jobs)."""
-    import copy
-
     cfg = copy.deepcopy(config)
     cfg["dataset"]["detection"] = {"enabled": False}
     return cfg
@@ -204,7 +203,11 @@ def shard_dir(workdir: Path, kind: str, dataset: str, video: str, config: dict |
     from irpipe.config import validate_config
     from irpipe.workflow_logic import make_shards
 
-    cfg = validate_config(dict(config or {}))
+    # validate_config fills defaults in place, nested dicts included: validate a deep copy, or
+    # the caller's config (often the shared reference run's) would come back with every schema
+    # default pinned, and a later run with it would override the embedded config.yaml (whose
+    # flow.bound 5 differs from the schema's 20: flow images built at another bound).
+    cfg = validate_config(copy.deepcopy(dict(config or {})))
     shards = make_shards(expected_frames(workdir, dataset), cfg["sharding"]["videos_per_job"][dataset])
     name = next(s for s, vs in shards.items() if video in vs)
     return f"results/{kind}/{dataset}/{name}"
@@ -225,6 +228,10 @@ def assert_same_results(a: Path, b: Path, kinds: Sequence[str] = ("frames", "flo
         for key in sa:
             ca, cb = h5_content(sa[key]), h5_content(sb[key])
             assert ca.keys() == cb.keys(), f"{kind}/{key}: datasets differ"
+            # attributes first: a differing setting (the bound, a TV-L1 parameter) names the cause
+            # where differing arrays would only show the effect
+            attrs = {k: (ca[k], cb[k]) for k in ca if k.startswith("attr:") and ca[k] != cb[k]}
+            assert not attrs, f"{kind}/{key}: attributes differ (first run, second run): {attrs}"
             for k in ca:
                 assert ca[k] == cb[k], f"{kind}/{key}: {k} differs"
             n += 1
@@ -259,7 +266,8 @@ def reference_run() -> tuple[Path, dict]:
         snakemake(root / "wd", cfg, REC_TARGETS)
         _REFERENCE["wd"], _REFERENCE["root"] = root / "wd", root
         _REFERENCE["cfg"] = cfg  # type: ignore[assignment]
-    return _REFERENCE["wd"], _REFERENCE["cfg"]  # type: ignore[return-value]
+    # A copy per caller: a test that changes its config must not change the next test's.
+    return _REFERENCE["wd"], copy.deepcopy(_REFERENCE["cfg"])  # type: ignore[return-value]
 
 
 def expected_frames(workdir: Path, dataset: str = "recognition") -> dict[str, int]:

@@ -62,3 +62,31 @@ def test_flow_options_map_the_config_onto_both_entry_points():
     assert opts["batch_size"] == 4 and opts["level"] == cfg["frames"]["compression_level"]
     for fn in (flow_for_store, flow_for_stores):
         assert set(opts) <= set(inspect.signature(fn).parameters), fn.__name__
+
+
+@pytest.mark.parametrize("backend", ["opencv", "torch"])
+def test_flow_is_byte_identical_whatever_the_jobs_cpu_threads(backend):
+    """A flow job pins its libraries' threads to the job's (``set_cpu_threads``), which differ
+    between a local run and a SLURM job; the stored flow must not depend on them. Checked when
+    the SLURM test's flow differed from the local run's: the cause was elsewhere (the test's
+    config; see tests/faults/test_workflow_helpers.py), OpenCV's and the torch backend's TV-L1
+    gave the same bytes with 1, 2 and 4 threads on 128x171 frames."""
+    import cv2
+    import torch
+
+    from irpipe.flow.tvl1 import compute_video_flow, set_cpu_threads
+
+    params = dict(validate_config({})["flow"]["tvl1"], outer_iterations=30)
+    frames = _video(7, n=4, h=48, w=64)
+    saved = cv2.getNumThreads(), torch.get_num_threads()
+    out = {}
+    try:
+        for n in (1, 2):
+            set_cpu_threads(n, backend)
+            assert cv2.getNumThreads() == n and (backend != "torch" or torch.get_num_threads() == n)
+            out[n] = compute_video_flow(frames, params, backend=backend, batch_size=3)
+    finally:
+        cv2.setNumThreads(saved[0])
+        torch.set_num_threads(saved[1])
+    assert np.abs(out[1]).max() > 0.5  # real motion, not an all-zero field
+    assert out[1].tobytes() == out[2].tobytes()

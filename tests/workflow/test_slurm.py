@@ -125,9 +125,6 @@ def _test_profile(dst: Path) -> Path:
 @pytest.mark.slurm
 @pytest.mark.workflow
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="KNOWN DEFECT (2026-12-01): since the per-video stages run in shard jobs, "
-                   "the flow store of a video recomputed as a SLURM job differs byte-wise from the local run's "
-                   "(frames are identical); not yet diagnosed (thread count under SLURM suspected)")
 def test_small_dag_runs_as_slurm_jobs(local_slurm, tmp_path):
     ref, config = W.reference_run()  # local run: manifest, frames, flow, summary of 4 videos
     wd = W.copy_workdir(ref, tmp_path / "wd")
