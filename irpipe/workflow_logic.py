@@ -380,6 +380,7 @@ class WorkflowLogic:
         v = self.detection_timeline_variant()
         return {"tracking": TRACKING, "manifest": "results/data/detection/manifest.csv",
                 "annotations": "results/data/detection/annotations.csv",
+                "subsets": "results/data/detection/subsets.json",
                 "classes": "results/data/detection/classes.txt",
                 "scores": detection_variant_file(v, "scores.npz"),
                 "detections": detection_variant_file(v, "detections.csv"),

@@ -113,6 +113,7 @@ rule infdet_tables:
         # counted by the caption (irpipe/report/data_description.py)
         manifest="results/data/detection/manifest.csv",
         annotations="results/data/detection/annotations.csv",
+        subsets="results/data/detection/subsets.json",
     output:
         expand("results/tables/infdet_table{n}.{ext}", n=[3, 4, 5], ext=["csv", "md"]),
         per_class="results/tables/infdet_per_class_ap.csv",
@@ -159,6 +160,7 @@ rule detection_timelines:
         figures=W.detection_timeline_figures,
         manifest="results/data/detection/manifest.csv",
         annotations="results/data/detection/annotations.csv",
+        subsets="results/data/detection/subsets.json",
     output:
         "results/figures/detection/timelines.md",
     log:
