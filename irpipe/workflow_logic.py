@@ -198,6 +198,25 @@ class WorkflowLogic:
     def synthetic_input(self, dataset: str) -> list[str]:
         return [f"results/synthetic/{dataset}"] if self.config["dataset"][dataset]["source"] == "synthetic" else []
 
+    # --- settings digests: a static Snakemake param of each per-video rule, so that changing a
+    # setting its stores depend on re-runs it (Snakemake's params rerun trigger); static on purpose,
+    # a param that asks a checkpoint breaks jobs started as separate invocations (cluster)
+    def settings_digest(self, *keys: str) -> str:
+        """``key=hash`` of each dotted config key (a section or a value), joined by spaces."""
+        from .config import config_hash
+
+        parts = []
+        for key in keys:
+            node = self.config
+            for part in key.split("."):
+                node = node.get(part) if isinstance(node, Mapping) else None
+            parts.append(f"{key}={config_hash(node)}")
+        return " ".join(parts)
+
+    def descriptor_settings(self, wildcards) -> str:
+        return self.settings_digest(f"handcrafted.{wildcards.kind}", "handcrafted.n_frames",
+                                    "handcrafted.frames_size")
+
     # --- input functions of the per-video stages (wildcards: dataset, shard[, kind])
     def shard_sources(self, wildcards) -> list[str]:
         df = self.manifest_table(wildcards.dataset).set_index("video_id")

@@ -109,6 +109,7 @@ rule frames:
     params:
         videos=W.shard_videos,
         fps=W.shard_fps,
+        settings=W.settings_digest("frames"),
     log:
         "results/logs/frames/{dataset}/{shard}.log",
     benchmark:

@@ -14,6 +14,8 @@ rule flow:
         sizes="results/data/{dataset}/sizes.json",
     output:
         directory("results/flow/{dataset}/{shard}"),
+    params:
+        settings=W.settings_digest("flow"),
     log:
         "results/logs/flow/{dataset}/{shard}.log",
     benchmark:

@@ -14,6 +14,8 @@ rule handcrafted_descriptors:
         sizes="results/data/recognition/sizes.json",
     output:
         directory("results/handcrafted/descriptors/{kind}/{shard}"),
+    params:
+        settings=W.descriptor_settings,
     log:
         "results/logs/handcrafted_descriptors/{kind}/{shard}.log",
     benchmark:

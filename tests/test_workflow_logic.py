@@ -246,3 +246,15 @@ def test_captions_declare_the_data_they_count(tmp_path, monkeypatch):
                     "1 class; test 1 / 0 / 0.")
     assert w.data_caption(SimpleNamespace(name="infdet_table6"), ["results/tracking/experiment.json"]).startswith(
         "Data: none")
+
+
+def test_settings_digests_change_with_their_settings_only(tmp_path):
+    w = _logic(tmp_path)
+    flow = w.settings_digest("flow")
+    assert flow.startswith("flow=") and flow == _logic(tmp_path).settings_digest("flow")
+    tau = _logic(tmp_path, config={"flow": {"tvl1": {"tau": 0.2}}})
+    assert tau.settings_digest("flow") != flow and tau.settings_digest("frames") == w.settings_digest("frames")
+    wc = SimpleNamespace(kind="dsift")
+    step = _logic(tmp_path, config={"handcrafted": {"dsift": {"step": 6}}})
+    assert step.descriptor_settings(wc) != w.descriptor_settings(wc)
+    assert step.descriptor_settings(SimpleNamespace(kind="idt")) == w.descriptor_settings(SimpleNamespace(kind="idt"))

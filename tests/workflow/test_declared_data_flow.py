@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.faults import workflow_helpers as W
-from tests.workflow.conftest import snakemake
+from tests.workflow.conftest import TINY, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
@@ -102,3 +103,24 @@ def test_a_changed_output_makes_its_readers_out_of_date(tiny_run, tmp_path):
     for expected in (f"flow[dataset=recognition, shard={shard.name}]", "handcrafted_descriptors", "c3d_train",
                      "detection_features[dataset=recognition]", "table1", "table2"):
         assert any(j.startswith(expected) for j in jobs), (expected, sorted(jobs))
+
+
+def test_a_changed_stage_setting_reruns_its_per_video_jobs(tiny_run, tmp_path):
+    """The per-video rules carry a digest of the settings their stores depend on as a param, so a
+    changed setting re-runs them (Snakemake's params trigger) instead of leaving stores made under
+    two settings side by side."""
+    ref, _ = tiny_run
+    wd = W.copy_workdir(ref, tmp_path / "wd")
+    changed = tmp_path / "changed.yaml"
+
+    def jobs_with(settings: dict) -> set[str]:
+        changed.write_text(yaml.safe_dump(settings))
+        out = snakemake(wd, "--dry-run", cores=1, configfiles=(TINY, changed))
+        return {m.group(1) for m in re.finditer(r"^(?:local)?(?:rule|checkpoint) (\w+):", out.stdout, re.M)}
+
+    jobs = jobs_with({"flow": {"tvl1": {"tau": 0.2}}})
+    assert "flow" in jobs and "frames" not in jobs and "handcrafted_descriptors" not in jobs, sorted(jobs)
+    jobs = jobs_with({"handcrafted": {"dsift": {"step": 6}}})
+    assert "handcrafted_descriptors" in jobs and not {"flow", "frames"} & jobs, sorted(jobs)
+    out = snakemake(wd, "--dry-run", cores=1, configfiles=(TINY, changed))
+    assert "kind=dsift" in out.stdout and "kind=idt" not in out.stdout
