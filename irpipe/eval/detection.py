@@ -63,12 +63,26 @@ class ClassResult:
     recall: np.ndarray = field(repr=False)
 
 
-def _thumos_class(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: float) -> ClassResult:
-    npos = len(gt)
+@dataclass
+class ClassMatches:
+    """One class's ranked detections after matching, in the order its AP is computed from.
+
+    ``conf``, ``tp`` (true-positive flag) and ``video`` per ranked detection; detections a
+    protocol leaves out (THUMOS14: unmatched ones on an Ambiguous segment) are not listed.
+    Matching is per video under both protocols (a detection competes only for the ground
+    truth of its own video), so a video's flags do not depend on which other videos are in
+    the set: what the bootstrap over videos (``irpipe.eval.bootstrap``) relies on."""
+    conf: np.ndarray
+    tp: np.ndarray
+    video: np.ndarray
+
+
+def _thumos_matches(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: float) -> ClassMatches:
     if len(det) == 0:
-        return ClassResult(0.0, npos, 0, 0, np.zeros(0), np.zeros(0))
+        return ClassMatches(np.zeros(0), np.zeros(0, bool), np.zeros(0, object))
     confs: list[np.ndarray] = []
     flags: list[np.ndarray] = []
+    vids: list[np.ndarray] = []
     gt_by = {v: g for v, g in gt.groupby("video_id", sort=False)}
     amb_by = {v: g for v, g in amb.groupby("video_id", sort=False)} if len(amb) else {}
     for vid, d in sorted(det.groupby("video_id", sort=False), key=lambda kv: kv[0]):
@@ -94,23 +108,32 @@ def _thumos_class(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: f
         keep = ~free | (free & ~amb_hit)
         confs.append(conf[keep])
         flags.append(~free[keep])
+        vids.append(np.full(int(keep.sum()), vid, dtype=object))
     conf = np.concatenate(confs)
-    tp_flag = np.concatenate(flags)
     order = np.argsort(-conf, kind="stable")
-    tp_flag = tp_flag[order]
+    return ClassMatches(conf[order], np.concatenate(flags)[order], np.concatenate(vids)[order])
+
+
+def _thumos_ap(tp_flag: np.ndarray, npos: int) -> tuple[float, np.ndarray, np.ndarray]:
     tp = np.cumsum(tp_flag)
     fp = np.cumsum(~tp_flag)
     rec = tp / npos if npos else np.zeros_like(tp, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         prec = np.where(tp + fp > 0, tp / np.maximum(tp + fp, 1), 0.0)
     ap = float(prec[tp_flag].sum() / npos) if npos else 0.0
-    return ClassResult(ap, npos, len(det), int(tp_flag.sum()), prec, rec)
+    return ap, prec, rec
 
 
-def _activitynet_class(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> ClassResult:
+def _thumos_class(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: float) -> ClassResult:
     npos = len(gt)
-    if len(det) == 0 or npos == 0:
-        return ClassResult(0.0, npos, len(det), 0, np.zeros(0), np.zeros(0))
+    if len(det) == 0:
+        return ClassResult(0.0, npos, 0, 0, np.zeros(0), np.zeros(0))
+    m = _thumos_matches(gt, det, amb, thr)
+    ap, prec, rec = _thumos_ap(m.tp, npos)
+    return ClassResult(ap, npos, len(det), int(m.tp.sum()), prec, rec)
+
+
+def _activitynet_matches(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> ClassMatches:
     det = det.iloc[np.argsort(-det["score"].to_numpy(float), kind="stable")]
     gt_by = {v: g[["t_start", "t_end"]].to_numpy(float) for v, g in gt.groupby("video_id", sort=False)}
     used = {v: np.zeros(len(s), bool) for v, s in gt_by.items()}
@@ -126,6 +149,14 @@ def _activitynet_class(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> Class
                 used[vid][j] = True
                 tp_flag[i] = True
                 break
+    return ClassMatches(det["score"].to_numpy(float), tp_flag, det["video_id"].to_numpy(object))
+
+
+def _activitynet_class(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> ClassResult:
+    npos = len(gt)
+    if len(det) == 0 or npos == 0:
+        return ClassResult(0.0, npos, len(det), 0, np.zeros(0), np.zeros(0))
+    tp_flag = _activitynet_matches(gt, det, thr).tp
     tp = np.cumsum(tp_flag)
     fp = np.cumsum(~tp_flag)
     rec = tp / npos
@@ -137,6 +168,19 @@ def _activitynet_class(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> Class
     idx = np.flatnonzero(mrec[1:] != mrec[:-1]) + 1
     ap = float(np.sum((mrec[idx] - mrec[idx - 1]) * mprec[idx]))
     return ClassResult(ap, npos, len(det), int(tp_flag.sum()), prec, rec)
+
+
+def class_matches(gt: pd.DataFrame, det: pd.DataFrame, protocol: str, thr: float,
+                  ambiguous: pd.DataFrame | None = None) -> ClassMatches:
+    """The ranked, matched detections of one class (``gt`` and ``det`` of that class only)."""
+    if protocol == "thumos14":
+        amb = ambiguous if ambiguous is not None else pd.DataFrame(columns=["video_id", "t_start", "t_end"])
+        return _thumos_matches(gt, det, amb, thr)
+    if protocol == "activitynet":
+        if len(det) == 0:
+            return ClassMatches(np.zeros(0), np.zeros(0, bool), np.zeros(0, object))
+        return _activitynet_matches(gt, det, thr)
+    raise ValueError(f"unknown protocol {protocol!r} (thumos14 or activitynet)")
 
 
 @dataclass
