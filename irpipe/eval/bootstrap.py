@@ -173,3 +173,15 @@ def bootstrap_detection(gt: pd.DataFrame, dets: Sequence[pd.DataFrame], classes:
     keep = npos_full > 0
     full_map = full_ap[..., keep].mean(axis=2) if keep.any() else np.zeros((S, T))
     return BootstrapResult(thresholds, classes, units, int(seed), ap, mp, full_ap, full_map)
+
+
+def paired_difference_interval(a: BootstrapResult, b: BootstrapResult) -> np.ndarray:
+    """(T + 1, 2) 5th and 95th percentile of (seed-mean mAP of ``a``) - (that of ``b``) per tIoU and,
+    last row, of the tIoU average, over the SAME resamples (both bootstrapped with the same videos
+    and seed, as every variant of a run is). An interval above 0: ``a`` beats ``b`` on 90 % of the
+    test-video resamples' two-sided range; one that contains 0: the test set cannot order them."""
+    if a.videos != b.videos or a.seed != b.seed or a.n_resamples != b.n_resamples or a.thresholds != b.thresholds:
+        raise ValueError("paired bootstrap needs the same test videos, seed, resamples and tIoUs on both sides")
+    d = a.seed_mean_map() - b.seed_mean_map()
+    d = np.concatenate([d, d.mean(axis=1, keepdims=True)], axis=1)
+    return np.percentile(d, PERCENTILES, axis=0).T

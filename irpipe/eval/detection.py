@@ -77,23 +77,34 @@ class ClassMatches:
     video: np.ndarray
 
 
+def _rows_by_video(videos: np.ndarray) -> dict:
+    """video id -> its row indices, in row order (what ``groupby(sort=False)`` gives, without pandas)."""
+    out: dict = {}
+    for i, v in enumerate(videos):
+        out.setdefault(v, []).append(i)
+    return {v: np.asarray(r, np.int64) for v, r in out.items()}
+
+
 def _thumos_matches(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: float) -> ClassMatches:
     if len(det) == 0:
         return ClassMatches(np.zeros(0), np.zeros(0, bool), np.zeros(0, object))
+    d_score = det["score"].to_numpy(float)
+    d_seg = det[["t_start", "t_end"]].to_numpy(float)
+    g_seg = gt[["t_start", "t_end"]].to_numpy(float)
+    gt_by = _rows_by_video(gt["video_id"].to_numpy(object))
+    amb_by = _rows_by_video(amb["video_id"].to_numpy(object)) if len(amb) else {}
+    a_seg = amb[["t_start", "t_end"]].to_numpy(float) if len(amb) else np.zeros((0, 2))
     confs: list[np.ndarray] = []
     flags: list[np.ndarray] = []
     vids: list[np.ndarray] = []
-    gt_by = {v: g for v, g in gt.groupby("video_id", sort=False)}
-    amb_by = {v: g for v, g in amb.groupby("video_id", sort=False)} if len(amb) else {}
-    for vid, d in sorted(det.groupby("video_id", sort=False), key=lambda kv: kv[0]):
-        order = np.argsort(-d["score"].to_numpy(float), kind="stable")
-        d = d.iloc[order]
-        conf = d["score"].to_numpy(float)
-        seg = d[["t_start", "t_end"]].to_numpy(float)
-        free = np.ones(len(d), bool)
+    for vid, rows in sorted(_rows_by_video(det["video_id"].to_numpy(object)).items(), key=lambda kv: kv[0]):
+        rows = rows[np.argsort(-d_score[rows], kind="stable")]
+        conf = d_score[rows]
+        seg = d_seg[rows]
+        free = np.ones(len(rows), bool)
         g = gt_by.get(vid)
-        if g is not None and len(g):
-            ov = interval_overlap(g[["t_start", "t_end"]].to_numpy(float), seg)
+        if g is not None:
+            ov = interval_overlap(g_seg[g], seg)
             for k in range(ov.shape[0]):
                 idx = np.flatnonzero(free)
                 if idx.size == 0:
@@ -101,10 +112,10 @@ def _thumos_matches(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr:
                 j = int(np.argmax(ov[k, idx]))
                 if ov[k, idx[j]] > thr:
                     free[idx[j]] = False
-        amb_hit = np.zeros(len(d), bool)
+        amb_hit = np.zeros(len(rows), bool)
         a = amb_by.get(vid)
-        if a is not None and len(a):
-            amb_hit = interval_overlap(a[["t_start", "t_end"]].to_numpy(float), seg).sum(0) > 0
+        if a is not None:
+            amb_hit = interval_overlap(a_seg[a], seg).sum(0) > 0
         keep = ~free | (free & ~amb_hit)
         confs.append(conf[keep])
         flags.append(~free[keep])

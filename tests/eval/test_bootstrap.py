@@ -5,7 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from irpipe.eval.bootstrap import bootstrap_detection, resample_counts, resample_indices, weighted_ap
+from irpipe.eval.bootstrap import (
+    bootstrap_detection,
+    paired_difference_interval,
+    resample_counts,
+    resample_indices,
+    weighted_ap,
+)
 from irpipe.eval.detection import evaluate
 
 CLASSES = ["drop", "fight", "hug"]
@@ -144,3 +150,16 @@ def test_cost_is_seconds():
     t0 = time.process_time()
     bootstrap_detection(gt, [det] * 3, CLASSES, (0.1, 0.2, 0.3, 0.4, 0.5), n_resamples=1000)
     assert time.process_time() - t0 < 20
+
+
+def test_paired_difference_uses_the_same_draws():
+    gt, det_a = _dataset(7, n_videos=12)
+    det_b = det_a.assign(score=np.random.default_rng(3).permutation(det_a["score"].to_numpy()))
+    a = bootstrap_detection(gt, [det_a], CLASSES, TIOUS, n_resamples=400, seed=5)
+    b = bootstrap_detection(gt, [det_b], CLASSES, TIOUS, n_resamples=400, seed=5)
+    assert paired_difference_interval(a, a) == pytest.approx(np.zeros((len(TIOUS) + 1, 2)))
+    diff = a.map[:, 0] - b.map[:, 0]
+    ref = np.percentile(np.c_[diff, diff.mean(axis=1)], [5, 95], axis=0).T
+    assert paired_difference_interval(a, b) == pytest.approx(ref)
+    with pytest.raises(ValueError, match="same test videos, seed"):
+        paired_difference_interval(a, bootstrap_detection(gt, [det_b], CLASSES, TIOUS, n_resamples=400, seed=6))
