@@ -144,7 +144,7 @@ def detection_spread_note(config: Mapping, n_videos: int | None = None, resample
     d = config["detection"]
     n = int(d["seeds"])
     b = int(resamples if resamples is not None else d["bootstrap"]["resamples"])
-    videos = f"the {n_videos} test videos" if n_videos is not None else "the test videos"
+    videos = f"the {n_videos} test video{'s' if n_videos != 1 else ''}" if n_videos is not None else "the test videos"
     if n == 1:
         text = ("One training run per variant (detection.seeds: 1, the embedded default's CPU budget; "
                 "presets/infdet.yaml trains 3): each mAP is that run's, with no spread over training seeds.")
@@ -155,7 +155,9 @@ def detection_spread_note(config: Mapping, n_videos: int | None = None, resample
         what = "the seed-mean mAP (the same resample applied to every run)"
     return (text + f" 90 % CI (ci90_low / ci90_high in the CSV, every mAP): 5th-95th percentile of {what} over "
             f"{b} bootstrap resamples of {videos} (drawn with replacement, a video drawn twice counts twice; the "
-            "same draws for every variant). It measures test-set sampling, not training variance.")
+            "same draws for every variant). It measures test-set sampling, not training variance."
+            + (" With one test video every resample is the full set: the interval has zero width and says "
+               "nothing about sampling." if n_videos == 1 else ""))
 
 
 def recognition_deviations(config: Mapping) -> list[str]:

@@ -62,6 +62,8 @@ def test_detection_tables_say_how_many_seeds_and_what_the_spread_is(name):
     assert n == {"config.yaml": 1, "infdet.yaml": 3, "tiny.yaml": 2}.get(name, n)
     text = captions.detection_spread_note(cfg, n_videos=4, resamples=1000)
     assert "1000 bootstrap resamples of the 4 test videos" in text and "5th-95th percentile" in text
+    one = captions.detection_spread_note(cfg, n_videos=1, resamples=10)
+    assert "10 bootstrap resamples of the 1 test video (" in one and "zero width" in one and "zero width" not in text
     if n == 1:
         assert "One training run per variant" in text and "±" not in text and "seed-mean" not in text
     else:
