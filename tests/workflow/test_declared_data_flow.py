@@ -99,7 +99,7 @@ def test_a_changed_output_makes_its_readers_out_of_date(tiny_run, tmp_path):
     later += 5
     os.utime(model1, (later, later))
     jobs = _dry_run_jobs(wd)
-    assert {j for j in jobs if j.startswith("detection_variant")} == {
+    assert {j for j in jobs if j.startswith("detection_variant") and "[" in j} == {
         "detection_variant[variant=sca_fen]", "detection_variant_seed[variant=sca_fen, seed=1]"}, sorted(jobs)
 
     # A frame shard of the recognition clips is read by its flow shard, its descriptor shards and the
