@@ -122,8 +122,20 @@ def alpha_label(alpha: float) -> str:
     return f"{float(alpha):g}"
 
 
-def detection_variant_file(variant: str, name: str) -> str:
-    return f"results/detection/variants/{variant}/{name}"
+def detection_run_dir(variant: str, seed_index: int | str = 0) -> str:
+    """Where training run ``seed_index`` (of ``detection.seeds``) of a variant writes: index 0 where a
+    single run always has, index k >= 1 in ``seed<k>/`` beneath it."""
+    base = f"results/detection/variants/{variant}"
+    return base if int(seed_index) == 0 else f"{base}/seed{int(seed_index)}"
+
+
+def detection_variant_file(variant: str, name: str, seed_index: int | str = 0) -> str:
+    return f"{detection_run_dir(variant, seed_index)}/{name}"
+
+
+def detection_job_part(variant: str, seed_index: int | str = 0) -> str:
+    """The wildcard part of a detection run's benchmark / bad-input record: ``ir``, ``ir_seed1``."""
+    return variant if int(seed_index) == 0 else f"{variant}_seed{int(seed_index)}"
 
 
 def benchmark_path(rule: str, part: str) -> str:
@@ -172,6 +184,7 @@ class WorkflowLogic:
         self.flow_gpu = int(str(config["flow"]["device"]).startswith("cuda"))
         self.c3d_gpu = int(str(c3d.get("device", "cpu")).startswith("cuda"))
         self.figure_exts = list(config["fusion"]["figures"]["formats"])
+        self.detection_seeds = list(range(int(config.get("detection", {}).get("seeds", 1))))
         self.report_annotated: set[str] = set()
         # every stage's final outputs (rules/*.smk append to it; `rule all` asks for them)
         self.targets: list[str] = []
@@ -369,21 +382,50 @@ class WorkflowLogic:
                 "sizes": f"results/data/{wildcards.dataset}/sizes.json",
                 **self.flow_bound_inputs(wildcards.dataset)}
 
-    def detection_variant_inputs(self, wildcards) -> dict:
-        base = {"tracking": TRACKING,
+    @staticmethod
+    def seed_index(wildcards) -> int:
+        """The training run index of a detection job (rules without a ``seed`` wildcard: 0)."""
+        return int(getattr(wildcards, "seed", 0) or 0)
+
+    def detection_runs(self) -> list[tuple[str, int]]:
+        """(variant, seed index) of every detection run, variants in table order."""
+        return [(v, k) for v in DETECTION_VARIANTS for k in self.detection_seeds]
+
+    def _detection_data(self) -> dict:
+        return {"tracking": TRACKING,
                 "manifest": "results/data/detection/manifest.csv",
                 "annotations": "results/data/detection/annotations.csv",
                 "ambiguous": "results/data/detection/ambiguous.csv",
-                "classes": "results/data/detection/classes.txt",
+                "classes": "results/data/detection/classes.txt"}
+
+    def detection_variant_inputs(self, wildcards) -> dict:
+        base = {**self._detection_data(),
                 "features": "results/detection/features/detection.h5",
                 "sizes": "results/data/detection/sizes.json"}
         if wildcards.variant == "sca_fen":
-            # the FEN variant starts from the SCA (TV-L1) model and reads frames and TV-L1 flow
-            base["init"] = detection_variant_file("sca_tvl1", "model.pt")
+            # the FEN variant starts from the SCA (TV-L1) model of its seed index and reads frames and TV-L1 flow
+            base["init"] = detection_variant_file("sca_tvl1", "model.pt", self.seed_index(wildcards))
             base["frames"] = self.all_frames("detection")
             base["flow"] = self.all_flow("detection")
             base.update(self.flow_bound_inputs("detection"))
         return base
+
+    def detection_late_inputs(self, wildcards=None) -> dict:
+        """Late fusion of one seed index averages the ir and flow runs of that index."""
+        k = self.seed_index(wildcards)
+        return {**self._detection_data(), "sizes": "results/data/detection/sizes.json",
+                "ir_scores": detection_variant_file("ir", "scores.npz", k),
+                "flow_scores": detection_variant_file("flow", "scores.npz", k)}
+
+    def detection_table_inputs(self, wildcards=None) -> dict:
+        """Tables III-V read every run's evaluation, summary and test detections (the bootstrap
+        resamples the detections), in :meth:`detection_runs` order, and the test ground truth."""
+        runs = self.detection_runs()
+        return {**self._detection_data(), "gt": "results/detection/gt",
+                "subsets": "results/data/detection/subsets.json",  # named by the caption
+                "evals": [detection_variant_file(v, "eval.csv", k) for v, k in runs],
+                "summaries": [detection_variant_file(v, "summary.json", k) for v, k in runs],
+                "detections": [detection_variant_file(v, "detections.csv", k) for v, k in runs]}
 
     def recognition_mode_stores(self, wildcards=None) -> dict:
         """Recognition mode reads the recognition frames and flow only when it fine-tunes the I3Ds."""
@@ -442,7 +484,7 @@ class WorkflowLogic:
             jobs += [("detection_features", "detection")]
             if self.detection_recognition_enabled:
                 jobs += [("detection_features", "recognition"), ("infdet_recognition", "recognition")]
-            jobs += [("detection_variant", v) for v in DETECTION_VARIANTS]
+            jobs += [("detection_variant", detection_job_part(v, k)) for v, k in self.detection_runs()]
         return jobs
 
     def _dataset_on(self, dataset: str) -> bool:

@@ -5,6 +5,9 @@
 # Trained variants resume from checkpoint.pt beside their outputs (undeclared resume state).
 # priority 1 on the long detection jobs: Snakemake otherwise leaves them until the C3D jobs are
 # done, and on two cores the run ended with one core idle beside them (measured: 214 s of 1406).
+# detection.seeds = n trains every variant n times (seed index 0..n-1, one job each): index 0 in
+# variants/<variant>/ (rules detection_variant, detection_late_fusion), index k >= 1 in
+# variants/<variant>/seed<k>/ (the *_seed rules, the same rules with a {seed} wildcard).
 
 rule detection_features:
     input:
@@ -57,16 +60,27 @@ rule detection_variant:
         "../workflow_scripts/detection_variant.py"
 
 
+use rule detection_variant as detection_variant_seed with:
+    output:
+        scores="results/detection/variants/{variant}/seed{seed}/scores.npz",
+        detections="results/detection/variants/{variant}/seed{seed}/detections.csv",
+        thumos="results/detection/variants/{variant}/seed{seed}/detections_thumos.txt",
+        evaluation="results/detection/variants/{variant}/seed{seed}/eval.csv",
+        summary="results/detection/variants/{variant}/seed{seed}/summary.json",
+        model="results/detection/variants/{variant}/seed{seed}/model.pt",
+        bad="results/bad_inputs/detection_variant_{variant}_seed{seed}.csv",
+    wildcard_constraints:
+        variant="|".join(DETECTION_TRAINED_VARIANTS),
+        seed=r"[1-9]\d*",
+    log:
+        "results/logs/detection_variant/{variant}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/detection_variant/{variant}_seed{seed}.tsv"
+
+
 rule detection_late_fusion:
     input:
-        tracking=TRACKING,
-        manifest="results/data/detection/manifest.csv",
-        annotations="results/data/detection/annotations.csv",
-        ambiguous="results/data/detection/ambiguous.csv",
-        classes="results/data/detection/classes.txt",
-        sizes="results/data/detection/sizes.json",
-        ir_scores="results/detection/variants/ir/scores.npz",
-        flow_scores="results/detection/variants/flow/scores.npz",
+        unpack(W.detection_late_inputs),
     output:
         scores="results/detection/variants/late/scores.npz",
         detections="results/detection/variants/late/detections.csv",
@@ -85,6 +99,22 @@ rule detection_late_fusion:
         CONDA_ENV
     script:
         "../workflow_scripts/detection_variant.py"
+
+
+use rule detection_late_fusion as detection_late_fusion_seed with:
+    output:
+        scores="results/detection/variants/late/seed{seed}/scores.npz",
+        detections="results/detection/variants/late/seed{seed}/detections.csv",
+        thumos="results/detection/variants/late/seed{seed}/detections_thumos.txt",
+        evaluation="results/detection/variants/late/seed{seed}/eval.csv",
+        summary="results/detection/variants/late/seed{seed}/summary.json",
+        bad="results/bad_inputs/detection_variant_late_seed{seed}.csv",
+    wildcard_constraints:
+        seed=r"[1-9]\d*",
+    log:
+        "results/logs/detection_variant/late_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/detection_variant/late_seed{seed}.tsv"
 
 
 rule detection_gt:
@@ -106,17 +136,13 @@ rule detection_gt:
 
 rule infdet_tables:
     input:
-        tracking=TRACKING,
-        evals=expand("results/detection/variants/{variant}/eval.csv", variant=DETECTION_VARIANTS),
-        summaries=expand("results/detection/variants/{variant}/summary.json", variant=DETECTION_VARIANTS),
-        gt="results/detection/gt",
-        # counted by the caption (irpipe/report/data_description.py)
-        manifest="results/data/detection/manifest.csv",
-        annotations="results/data/detection/annotations.csv",
-        subsets="results/data/detection/subsets.json",
+        # every run's eval, summary and test detections (the bootstrap over test videos resamples them)
+        unpack(W.detection_table_inputs),
     output:
         expand("results/tables/infdet_table{n}.{ext}", n=[3, 4, 5], ext=["csv", "md"]),
         per_class="results/tables/infdet_per_class_ap.csv",
+    params:
+        runs=W.detection_runs(),
     log:
         "results/logs/infdet_tables.log",
     conda:

@@ -16,6 +16,8 @@ from irpipe.workflow_logic import (
     FEATURE_KINDS,
     WorkflowLogic,
     alpha_label,
+    detection_run_dir,
+    detection_variant_file,
     make_shards,
     n_shards,
     report_view,
@@ -136,6 +138,50 @@ def test_the_fen_variant_declares_the_sca_model_and_the_stores(tmp_path):
     assert "init" not in other and "frames" not in other
     assert set(DETECTION_VARIANTS) == set(DETECTION_TRAINED_VARIANTS) | {"late"}
     assert len(DETECTION_VARIANTS) == 10 and FEATURE_KINDS == ("dsift", "osift", "idt")
+
+
+def test_one_seed_keeps_the_single_run_layout(tmp_path):
+    w = _logic(tmp_path)  # detection.seeds defaults to 1
+    assert w.detection_seeds == [0] and w.detection_runs() == [(v, 0) for v in DETECTION_VARIANTS]
+    t = w.detection_table_inputs()
+    assert t["evals"] == [f"results/detection/variants/{v}/eval.csv" for v in DETECTION_VARIANTS]
+    assert t["detections"][0] == "results/detection/variants/ir/detections.csv"
+    assert {t["annotations"], t["ambiguous"], t["classes"], t["gt"]} == {
+        "results/data/detection/annotations.csv", "results/data/detection/ambiguous.csv",
+        "results/data/detection/classes.txt", "results/detection/gt"}
+    late = w.detection_late_inputs(SimpleNamespace())  # the seed-0 rule has no {seed} wildcard
+    assert (late["ir_scores"], late["flow_scores"]) == ("results/detection/variants/ir/scores.npz",
+                                                        "results/detection/variants/flow/scores.npz")
+    assert "results/bad_inputs/detection_variant_late.csv" in w.bad_input_tables()
+    assert not any("seed" in r for r in w.benchmark_records() + w.bad_input_tables())
+
+
+def test_each_seed_index_is_its_own_run_with_its_own_inputs(tmp_path):
+    w = _logic(tmp_path, config={"detection": {"seeds": 3}})
+    assert w.detection_seeds == [0, 1, 2]
+    runs = w.detection_runs()
+    assert len(runs) == 30 and runs[:3] == [("ir", 0), ("ir", 1), ("ir", 2)]
+    assert detection_run_dir("ir", 0) == "results/detection/variants/ir"
+    assert detection_variant_file("max", "eval.csv", "2") == "results/detection/variants/max/seed2/eval.csv"
+    # the FEN run of index k starts from the SCA (TV-L1) model of index k; late fusion of k fuses ir and flow of k
+    fen = w.detection_variant_inputs(SimpleNamespace(variant="sca_fen", seed="2"))
+    assert fen["init"] == "results/detection/variants/sca_tvl1/seed2/model.pt"
+    assert w.detection_variant_inputs(SimpleNamespace(variant="sca_fen"))["init"].endswith("sca_tvl1/model.pt")
+    late = w.detection_late_inputs(SimpleNamespace(seed="1"))
+    assert late["ir_scores"] == "results/detection/variants/ir/seed1/scores.npz"
+    assert late["flow_scores"] == "results/detection/variants/flow/seed1/scores.npz"
+    # the tables read every run, in detection_runs() order (the script zips them with the params)
+    t = w.detection_table_inputs()
+    for key, name in (("evals", "eval.csv"), ("summaries", "summary.json"), ("detections", "detections.csv")):
+        assert t[key] == [detection_variant_file(v, name, k) for v, k in runs]
+    assert len(set(t["detections"])) == 30
+    # every run's benchmark and bad-input record, as the rules name them
+    records, bad = w.benchmark_records(), w.bad_input_tables()
+    assert sum(r.startswith("results/benchmarks/detection_variant/") for r in records) == 30
+    assert "results/benchmarks/detection_variant/late_seed2.tsv" in records
+    assert "results/bad_inputs/detection_variant_sca_fen_seed1.csv" in bad
+    assert "results/bad_inputs/detection_variant_sca_fen.csv" in bad
+    assert len(records) == len(set(records)) and len(bad) == len(set(bad))
 
 
 def test_timelines_are_drawn_for_the_test_subset(tmp_path):

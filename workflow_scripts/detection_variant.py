@@ -23,9 +23,10 @@ def main(smk, run):
         paths["bound"] = numeric_bound(smk.config["flow"], smk.input.get("flow_bound"))
         print(f"flow bound {paths['bound']:.4g} px (flow.bound: {smk.config['flow']['bound']})")
         run.log_params({"flow_bound": paths["bound"]})
+    seed_index = int(smk.wildcards.get("seed", 0))  # detection.seeds: the *_seed rules have a {seed} wildcard
+    run.log_params({"seed_index": seed_index})
     run_variant(variant, resolve_config(smk.config, "detection")["detection"], smk.config["seed"],
-                smk.config["on_bad_input"],
-                paths, Path(smk.output.summary).parent, run)
+                smk.config["on_bad_input"], paths, Path(smk.output.summary).parent, run, seed_index=seed_index)
     for key in ("evaluation", "thumos", "summary"):
         run.log_artifact(smk.output[key])
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..checkpoints import load_checkpoint
 from ..errors import BadInput, bad_inputs_frame
+from ..eval.bootstrap import BootstrapResult, bootstrap_detection
 from ..eval.detection import evaluate, write_thumos_detections, write_thumos_gt
 from ..io import atomic_path, write_csv, write_json, write_npz, write_text
 from .data import class_mean_durations, snippet_targets, validate_videos
@@ -27,6 +28,13 @@ VARIANTS = {
     "min": "min", "max": "max", "concat": "concat", "sca_fen": "sca", "late": None,
 }
 SEED_OFFSET = 600
+SEED_STRIDE = 1000      # training seed index k (detection.seeds) trains with seed + SEED_OFFSET + SEED_STRIDE * k
+BOOTSTRAP_OFFSET = 900  # the bootstrap's draws: seed + BOOTSTRAP_OFFSET, the same for every variant and seed index
+
+
+def training_seed(seed: int, seed_index: int = 0) -> int:
+    """The seed a trained variant's run of index ``seed_index`` (0..detection.seeds-1) uses."""
+    return int(seed) + SEED_OFFSET + SEED_STRIDE * int(seed_index)
 
 
 def read_classes(path) -> list[str]:
@@ -65,21 +73,26 @@ def make_clips(items, feats, n_classes, subset, with_targets=True) -> list[Clip]
     return out
 
 
-def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mapping, out_dir, run=None) -> dict:
+def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mapping, out_dir, run=None,
+                seed_index: int = 0) -> dict:
     """Train (or fuse) one variant, score the test videos, post-process and evaluate.
 
     ``paths``: manifest, annotations, ambiguous (optional), classes, features, frames and flow
     (video id -> store, for 'sca_fen'), for 'late' ir_scores / flow_scores, for 'sca_fen' init (the
     sca_tvl1 model); ``model`` (trained variants; default ``out_dir/model.pt``) where the final model
     is written and ``bad``
-    where the bad-input table goes. Training resumes from ``out_dir/checkpoint.pt``."""
+    where the bad-input table goes. Training resumes from ``out_dir/checkpoint.pt``.
+
+    ``seed_index``: which of the ``detection.seeds`` training runs this is (:func:`training_seed`).
+    ``eval.csv`` carries, beside each AP and mAP, its bootstrap 90 % interval over the test
+    videos (``ci90_low``, ``ci90_high``; :func:`bootstrap_detections`)."""
     t0 = time.time()
     out_dir = Path(out_dir)
     classes = read_classes(paths["classes"])
     bad: list[BadInput] = []
     items, ann = load_items(paths["manifest"], paths["annotations"], classes, policy, bad)
     log_fn = (lambda k, v, s: run.log_metrics({k: v}, step=s)) if run is not None else None
-    info: dict = {"variant": variant}
+    info: dict = {"variant": variant, "seed_index": int(seed_index)}
     test_items = {v: it for v, it in items.items() if it.subset == cfg["test_subset"]}
     if variant == "late":
         a, b = np.load(paths["ir_scores"]), np.load(paths["flow_scores"])
@@ -91,7 +104,8 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
         test = make_clips(items, feats, len(classes), cfg["test_subset"], with_targets=False)
         if not train or not test:
             raise ValueError(f"variant {variant}: {len(train)} training and {len(test)} test videos with features")
-        seed_v = seed + SEED_OFFSET
+        seed_v = training_seed(seed, seed_index)
+        info["training_seed"] = seed_v
         if variant == "sca_fen":
             init = load_checkpoint(paths["init"])["model"] if paths.get("init") else None
             scores, finfo = train_fen_variant(train, test, len(classes), cfg, seed_v, paths["frames"],
@@ -117,9 +131,15 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
     info["thresholds"] = thresholds
     info["threshold_source"] = ("calibrated on the training videos" if cfg["postprocess"]["threshold"] == "train"
                                 else "config")
-    table = res.table()
+    boot = bootstrap_detections([det], ann, paths.get("ambiguous"), classes, cfg, sorted(test_items), seed)
+    if not np.allclose(boot.full_map[0], res.map, atol=1e-9):  # the same evaluation, two code paths
+        raise AssertionError(f"bootstrap full-set mAP {boot.full_map[0]} != evaluated mAP {res.map}")
+    table = with_intervals(res.table(), boot)
     table.insert(0, "variant", variant)
+    table.insert(1, "seed", int(seed_index))
     write_csv(out_dir / "eval.csv", table)
+    info["test_videos"] = sorted(test_items)
+    info["bootstrap"] = {"resamples": boot.n_resamples, "seed": boot.seed, "videos": len(boot.videos)}
     info.update({"map": dict(zip([f"{t:.1f}" for t in res.thresholds], res.map.round(6).tolist())),
                  "excluded_classes": res.excluded, "n_detections": int(len(det)),
                  "wall_s": round(time.time() - t0, 2)})
@@ -177,6 +197,40 @@ def evaluate_detections(det, ann, ambiguous_csv, classes, cfg):
         amb = a[a["subset"] == cfg["test_subset"]] if "subset" in a else a
     return evaluate(gt[["video_id", "label", "t_start", "t_end"]], det, classes, ecfg["tiou"],
                     ecfg["protocol"], ambiguous=amb, missing_gt=ecfg["missing_gt"])
+
+
+def bootstrap_detections(dets, ann, ambiguous_csv, classes, cfg, videos, seed: int) -> BootstrapResult:
+    """Bootstrap over the test videos of one or more sets of test detections (one per seed index),
+    on the ground truth and Ambiguous segments :func:`evaluate_detections` uses."""
+    ecfg = cfg["eval"]
+    gt = ann[ann["subset"] == cfg["test_subset"]]
+    amb = None
+    if ambiguous_csv and Path(ambiguous_csv).exists():
+        a = pd.read_csv(ambiguous_csv, dtype={"video_id": str})
+        amb = a[a["subset"] == cfg["test_subset"]] if "subset" in a else a
+    if ecfg["protocol"] != "thumos14":
+        amb = None  # evaluate() uses Ambiguous segments under thumos14 only
+    return bootstrap_detection(gt[["video_id", "label", "t_start", "t_end"]], dets, classes, ecfg["tiou"],
+                               ecfg["protocol"], ambiguous=amb, videos=videos,
+                               n_resamples=cfg["bootstrap"]["resamples"], seed=int(seed) + BOOTSTRAP_OFFSET)
+
+
+def with_intervals(table: pd.DataFrame, boot: BootstrapResult) -> pd.DataFrame:
+    """``ci90_low`` / ``ci90_high`` beside every AP and mAP row of an evaluation's long table."""
+    ap_ci, map_ci = boot.ap_interval(), boot.map_interval()
+    t_index = {round(float(t), 9): i for i, t in enumerate(boot.thresholds)}
+    c_index = {c: i for i, c in enumerate(boot.classes)}
+    lo, hi = [], []
+    for t, c in zip(table["tiou"], table["class"]):
+        ti = t_index[round(float(t), 9)]
+        pair = map_ci[ti] if c == "mAP" else ap_ci[ti, c_index[c]]
+        lo.append(float(pair[0]))
+        hi.append(float(pair[1]))
+    table = table.copy()
+    pos = list(table.columns).index("ap") + 1
+    table.insert(pos, "ci90_low", lo)
+    table.insert(pos + 1, "ci90_high", hi)
+    return table
 
 
 def write_gt_files(annotations_csv, classes_txt, ambiguous_csv, out_dir, subset="test") -> None:

@@ -63,23 +63,48 @@ class ClassResult:
     recall: np.ndarray = field(repr=False)
 
 
-def _thumos_class(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: float) -> ClassResult:
-    npos = len(gt)
+@dataclass
+class ClassMatches:
+    """One class's ranked detections after matching, in the order its AP is computed from.
+
+    ``conf``, ``tp`` (true-positive flag) and ``video`` per ranked detection; detections a
+    protocol leaves out (THUMOS14: unmatched ones on an Ambiguous segment) are not listed.
+    Matching is per video under both protocols (a detection competes only for the ground
+    truth of its own video), so a video's flags do not depend on which other videos are in
+    the set: what the bootstrap over videos (``irpipe.eval.bootstrap``) relies on."""
+    conf: np.ndarray
+    tp: np.ndarray
+    video: np.ndarray
+
+
+def _rows_by_video(videos: np.ndarray) -> dict:
+    """video id -> its row indices, in row order (what ``groupby(sort=False)`` gives, without pandas)."""
+    out: dict = {}
+    for i, v in enumerate(videos):
+        out.setdefault(v, []).append(i)
+    return {v: np.asarray(r, np.int64) for v, r in out.items()}
+
+
+def _thumos_matches(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: float) -> ClassMatches:
     if len(det) == 0:
-        return ClassResult(0.0, npos, 0, 0, np.zeros(0), np.zeros(0))
+        return ClassMatches(np.zeros(0), np.zeros(0, bool), np.zeros(0, object))
+    d_score = det["score"].to_numpy(float)
+    d_seg = det[["t_start", "t_end"]].to_numpy(float)
+    g_seg = gt[["t_start", "t_end"]].to_numpy(float)
+    gt_by = _rows_by_video(gt["video_id"].to_numpy(object))
+    amb_by = _rows_by_video(amb["video_id"].to_numpy(object)) if len(amb) else {}
+    a_seg = amb[["t_start", "t_end"]].to_numpy(float) if len(amb) else np.zeros((0, 2))
     confs: list[np.ndarray] = []
     flags: list[np.ndarray] = []
-    gt_by = {v: g for v, g in gt.groupby("video_id", sort=False)}
-    amb_by = {v: g for v, g in amb.groupby("video_id", sort=False)} if len(amb) else {}
-    for vid, d in sorted(det.groupby("video_id", sort=False), key=lambda kv: kv[0]):
-        order = np.argsort(-d["score"].to_numpy(float), kind="stable")
-        d = d.iloc[order]
-        conf = d["score"].to_numpy(float)
-        seg = d[["t_start", "t_end"]].to_numpy(float)
-        free = np.ones(len(d), bool)
+    vids: list[np.ndarray] = []
+    for vid, rows in sorted(_rows_by_video(det["video_id"].to_numpy(object)).items(), key=lambda kv: kv[0]):
+        rows = rows[np.argsort(-d_score[rows], kind="stable")]
+        conf = d_score[rows]
+        seg = d_seg[rows]
+        free = np.ones(len(rows), bool)
         g = gt_by.get(vid)
-        if g is not None and len(g):
-            ov = interval_overlap(g[["t_start", "t_end"]].to_numpy(float), seg)
+        if g is not None:
+            ov = interval_overlap(g_seg[g], seg)
             for k in range(ov.shape[0]):
                 idx = np.flatnonzero(free)
                 if idx.size == 0:
@@ -87,30 +112,39 @@ def _thumos_class(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: f
                 j = int(np.argmax(ov[k, idx]))
                 if ov[k, idx[j]] > thr:
                     free[idx[j]] = False
-        amb_hit = np.zeros(len(d), bool)
+        amb_hit = np.zeros(len(rows), bool)
         a = amb_by.get(vid)
-        if a is not None and len(a):
-            amb_hit = interval_overlap(a[["t_start", "t_end"]].to_numpy(float), seg).sum(0) > 0
+        if a is not None:
+            amb_hit = interval_overlap(a_seg[a], seg).sum(0) > 0
         keep = ~free | (free & ~amb_hit)
         confs.append(conf[keep])
         flags.append(~free[keep])
+        vids.append(np.full(int(keep.sum()), vid, dtype=object))
     conf = np.concatenate(confs)
-    tp_flag = np.concatenate(flags)
     order = np.argsort(-conf, kind="stable")
-    tp_flag = tp_flag[order]
+    return ClassMatches(conf[order], np.concatenate(flags)[order], np.concatenate(vids)[order])
+
+
+def _thumos_ap(tp_flag: np.ndarray, npos: int) -> tuple[float, np.ndarray, np.ndarray]:
     tp = np.cumsum(tp_flag)
     fp = np.cumsum(~tp_flag)
     rec = tp / npos if npos else np.zeros_like(tp, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         prec = np.where(tp + fp > 0, tp / np.maximum(tp + fp, 1), 0.0)
     ap = float(prec[tp_flag].sum() / npos) if npos else 0.0
-    return ClassResult(ap, npos, len(det), int(tp_flag.sum()), prec, rec)
+    return ap, prec, rec
 
 
-def _activitynet_class(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> ClassResult:
+def _thumos_class(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: float) -> ClassResult:
     npos = len(gt)
-    if len(det) == 0 or npos == 0:
-        return ClassResult(0.0, npos, len(det), 0, np.zeros(0), np.zeros(0))
+    if len(det) == 0:
+        return ClassResult(0.0, npos, 0, 0, np.zeros(0), np.zeros(0))
+    m = _thumos_matches(gt, det, amb, thr)
+    ap, prec, rec = _thumos_ap(m.tp, npos)
+    return ClassResult(ap, npos, len(det), int(m.tp.sum()), prec, rec)
+
+
+def _activitynet_matches(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> ClassMatches:
     det = det.iloc[np.argsort(-det["score"].to_numpy(float), kind="stable")]
     gt_by = {v: g[["t_start", "t_end"]].to_numpy(float) for v, g in gt.groupby("video_id", sort=False)}
     used = {v: np.zeros(len(s), bool) for v, s in gt_by.items()}
@@ -126,6 +160,14 @@ def _activitynet_class(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> Class
                 used[vid][j] = True
                 tp_flag[i] = True
                 break
+    return ClassMatches(det["score"].to_numpy(float), tp_flag, det["video_id"].to_numpy(object))
+
+
+def _activitynet_class(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> ClassResult:
+    npos = len(gt)
+    if len(det) == 0 or npos == 0:
+        return ClassResult(0.0, npos, len(det), 0, np.zeros(0), np.zeros(0))
+    tp_flag = _activitynet_matches(gt, det, thr).tp
     tp = np.cumsum(tp_flag)
     fp = np.cumsum(~tp_flag)
     rec = tp / npos
@@ -137,6 +179,19 @@ def _activitynet_class(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> Class
     idx = np.flatnonzero(mrec[1:] != mrec[:-1]) + 1
     ap = float(np.sum((mrec[idx] - mrec[idx - 1]) * mprec[idx]))
     return ClassResult(ap, npos, len(det), int(tp_flag.sum()), prec, rec)
+
+
+def class_matches(gt: pd.DataFrame, det: pd.DataFrame, protocol: str, thr: float,
+                  ambiguous: pd.DataFrame | None = None) -> ClassMatches:
+    """The ranked, matched detections of one class (``gt`` and ``det`` of that class only)."""
+    if protocol == "thumos14":
+        amb = ambiguous if ambiguous is not None else pd.DataFrame(columns=["video_id", "t_start", "t_end"])
+        return _thumos_matches(gt, det, amb, thr)
+    if protocol == "activitynet":
+        if len(det) == 0:
+            return ClassMatches(np.zeros(0), np.zeros(0, bool), np.zeros(0, object))
+        return _activitynet_matches(gt, det, thr)
+    raise ValueError(f"unknown protocol {protocol!r} (thumos14 or activitynet)")
 
 
 @dataclass

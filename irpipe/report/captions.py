@@ -141,6 +141,27 @@ def detection_deviations(config: Mapping, thresholds: Mapping | None = None, att
     return out
 
 
+def detection_spread_note(config: Mapping, n_videos: int | None = None, resamples: int | None = None) -> str:
+    """What the +- and the intervals of Tables III-V are: training runs per variant, and the bootstrap."""
+    d = config["detection"]
+    n = int(d["seeds"])
+    b = int(resamples if resamples is not None else d["bootstrap"]["resamples"])
+    videos = f"the {n_videos} test video{'s' if n_videos != 1 else ''}" if n_videos is not None else "the test videos"
+    if n == 1:
+        text = ("One training run per variant (detection.seeds: 1, the embedded default's CPU budget; "
+                "presets/infdet.yaml trains 3): each mAP is that run's, with no spread over training seeds.")
+        what = "the mAP"
+    else:
+        text = (f"Each mAP is the mean over {n} training runs per variant (seed indices 0-{n - 1}; 'late' fuses the "
+                f"ir and flow runs of the same index) ± their sample standard deviation (ddof=1).")
+        what = "the seed-mean mAP (the same resample applied to every run)"
+    return (text + f" 90 % CI (ci90_low / ci90_high in the CSV, every mAP): 5th-95th percentile of {what} over "
+            f"{b} bootstrap resamples of {videos} (drawn with replacement, a video drawn twice counts twice; the "
+            "same draws for every variant). It measures test-set sampling, not training variance."
+            + (" With one test video every resample is the full set: the interval has zero width and says "
+               "nothing about sampling." if n_videos == 1 else ""))
+
+
 def recognition_deviations(config: Mapping) -> list[str]:
     d = config["detection"]
     out = data_deviation(config, "recognition", "InfAR") + splits_deviation(config)

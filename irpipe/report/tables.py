@@ -89,12 +89,18 @@ def _cell(v) -> str:
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path, titles: Mapping[str, str],
-                 note: str) -> list[Path]:
-    """``<name>.csv`` and ``<name>.md`` per table in ``out_dir``; returns the paths written."""
+                 note: str, shown: Mapping[str, pd.DataFrame] | None = None) -> list[Path]:
+    """``<name>.csv`` and ``<name>.md`` per table in ``out_dir``; returns the paths written.
+
+    ``shown``: for a table named there, the Markdown shows that frame (cells already text)
+    instead of the CSV's columns."""
     paths = []
+    shown = shown or {}
     for name, df in tables.items():
         write_csv(Path(out_dir) / f"{name}.csv", df)
-        write_text(Path(out_dir) / f"{name}.md", markdown_table(df, titles[name], note))
+        md = (markdown_text(shown[name], f"{titles[name]}", note) if name in shown
+              else markdown_table(df, titles[name], note))
+        write_text(Path(out_dir) / f"{name}.md", md)
         paths += [Path(out_dir) / f"{name}.csv", Path(out_dir) / f"{name}.md"]
     return paths
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from irpipe.detection.features import extract_dataset, read_features
-from irpipe.detection.pipeline import run_variant, write_gt_files
+from irpipe.detection.pipeline import run_variant, training_seed, write_gt_files
 from irpipe.detection.tables import TITLES, build_tables, table6
 from irpipe.eval.detection import evaluate_files
 from irpipe.report.tables import write_tables
@@ -39,6 +39,22 @@ def test_feature_cache_shapes_and_determinism(tiny_detection, features, tmp_path
                     frame_size="i3d", bound=20.0)
     # same seed -> same extractor (equal up to float summation order across thread counts)
     assert np.allclose(read_features(again)["vid0"]["ir"], f["vid0"]["ir"], rtol=1e-4, atol=1e-5)
+
+
+def test_seed_index_trains_another_run_and_eval_has_intervals(tiny_detection, features, tmp_path):
+    root, cfg = tiny_detection
+    dcfg = dict(cfg["detection"], train=dict(cfg["detection"]["train"], epochs=2), bootstrap={"resamples": 200})
+    infos = [run_variant("ir", dcfg, 0, "error", _paths(root, features), tmp_path / f"s{k}", seed_index=k)
+             for k in (0, 1)]
+    assert [i["training_seed"] for i in infos] == [training_seed(0, 0), training_seed(0, 1)] == [600, 1600]
+    assert [i["seed_index"] for i in infos] == [0, 1] and infos[0]["test_videos"] == ["vid4", "vid5"]
+    a, b = np.load(tmp_path / "s0" / "scores.npz"), np.load(tmp_path / "s1" / "scores.npz")
+    assert not np.allclose(a["vid4"], b["vid4"])  # another initialisation, another model
+    ev = pd.read_csv(tmp_path / "s1" / "eval.csv")
+    assert list(ev.columns[:2]) == ["variant", "seed"] and (ev["seed"] == 1).all()
+    assert {"ci90_low", "ci90_high"} <= set(ev.columns)
+    m = ev[ev["class"] == "mAP"]
+    assert (m["ci90_low"] <= m["ci90_high"]).all() and m["ci90_low"].between(0, 1).all()
 
 
 @pytest.mark.slow

@@ -56,6 +56,22 @@ def test_detection_captions_name_their_deviations(name):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_detection_tables_say_how_many_seeds_and_what_the_spread_is(name):
+    cfg = CONFIGS[name]
+    n = cfg["detection"]["seeds"]
+    assert n == {"config.yaml": 1, "infdet.yaml": 3, "tiny.yaml": 2}.get(name, n)
+    text = captions.detection_spread_note(cfg, n_videos=4, resamples=1000)
+    assert "1000 bootstrap resamples of the 4 test videos" in text and "5th-95th percentile" in text
+    one = captions.detection_spread_note(cfg, n_videos=1, resamples=10)
+    assert "10 bootstrap resamples of the 1 test video (" in one and "zero width" in one and "zero width" not in text
+    if n == 1:
+        assert "One training run per variant" in text and "±" not in text and "seed-mean" not in text
+    else:
+        assert f"mean over {n} training runs" in text and "± their sample standard deviation (ddof=1)" in text
+        assert "seed-mean mAP (the same resample applied to every run)" in text
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_c3d_and_fusion_captions(name):
     cfg = CONFIGS[name]
     c = cfg["c3d"]

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 UNDECLARED_BY_DESIGN = [
     # resume state of training jobs: a declared output is deleted before its job runs, so a killed
     # job could not resume; the finished job's model.pt is the declared output
-    re.compile(r"results/(c3d/.+|detection/variants/[a-z0-9_]+)/checkpoint\.pt"),
+    re.compile(r"results/(c3d/.+|detection/variants/[a-z0-9_]+(/seed[1-9][0-9]*)?)/checkpoint\.pt"),
     # the MLflow tracking store: every job writes its own run into it (the tracking record, not data
     # that a job reads); results/tracking/experiment.json is the declared setup output
     re.compile(r"results/mlflow\.db"),
@@ -93,6 +93,15 @@ def test_a_changed_output_makes_its_readers_out_of_date(tiny_run, tmp_path):
     assert "infdet_tables" in jobs
     assert not any(j.startswith("detection_variant[variant=") and "sca_fen" not in j for j in jobs), sorted(jobs)
     assert not any(j.startswith(("c3d_train", "handcrafted", "frames", "flow[")) for j in jobs), sorted(jobs)
+    assert not any(j.startswith("detection_variant_seed") for j in jobs), sorted(jobs)  # other seed indices
+
+    # The tiny preset trains two seed indices: index 1's FEN run reads index 1's SCA (TV-L1) model only.
+    model1 = wd / "results/detection/variants/sca_tvl1/seed1/model.pt"
+    later += 5
+    os.utime(model1, (later, later))
+    jobs = _dry_run_jobs(wd)
+    assert {j for j in jobs if j.startswith("detection_variant") and "[" in j} == {
+        "detection_variant[variant=sca_fen]", "detection_variant_seed[variant=sca_fen, seed=1]"}, sorted(jobs)
 
     # A frame shard of the recognition clips is read by its flow shard, its descriptor shards and the
     # IR stream's training jobs.

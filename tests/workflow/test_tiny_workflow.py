@@ -34,6 +34,12 @@ def test_paper_tables_have_the_papers_rows(tiny_run):
     t1 = (tables / "table1.md").read_text()
     assert "pseudo-colour map (OpenCV COLORMAP_JET)" in t1 and "K = 4 Gaussians" in t1 and "D-SIFT step 8 px" in t1
     det = (tables / "infdet_table3.md").read_text()
+    # two training runs per variant in the tiny preset: mean ± std and a bootstrap interval (issue 15 item 10)
+    d3 = pd.read_csv(tables / "infdet_table3.csv")
+    assert (d3["n_seeds"] == 2).all() and d3["std@0.5"].notna().all()
+    assert (d3["ci90_low@0.5"] <= d3["ci90_high@0.5"]).all() and (d3["ci90_low_avg"] <= d3["ci90_high_avg"]).all()
+    assert "mean over 2 training runs" in det and "bootstrap resamples" in det and " ± " in det
+    assert (wd / "results/detection/variants/late/seed1/eval.csv").exists()
     assert "frozen I3D" in det and "calibrated on the TRAINING videos" in det and "Thresholds used per variant" in det
     assert "I3D extractors frozen" in (tables / "infdet_recognition.md").read_text()
     assert "two-layer NN" in (tables / "table3.md").read_text()
