@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import REPO
 
 TINY = REPO / "presets" / "tiny.yaml"
+ONE_SEED = Path(__file__).with_name("one_seed.yaml")  # data-layout tests: one detection run per variant
 
 
 def snakemake(workdir: Path, *args: str, configfiles=(TINY,), config: list[str] | None = None,

@@ -17,7 +17,7 @@ import yaml
 
 from tests.faults import workflow_helpers as W
 from tests.fixtures import real_layout as RL
-from tests.workflow.conftest import TINY, snakemake
+from tests.workflow.conftest import ONE_SEED, TINY, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -49,7 +49,7 @@ def native_run(tmp_path_factory):
         "recognition": {"source": "folder", "path": str(rec), "fps": 10},
         "detection": {"source": "thumos", "videos": str(det.videos), "annotations": str(det.annotations)}}}))
     wd = tmp_path_factory.mktemp("run")
-    snakemake(wd, configfiles=(TINY, user), timeout=1700)
+    snakemake(wd, configfiles=(TINY, ONE_SEED, user), timeout=1700)
     return wd
 
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from tests.fixtures import real_layout as RL
-from tests.workflow.conftest import TINY, snakemake
+from tests.workflow.conftest import ONE_SEED, TINY, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -25,8 +25,8 @@ def real_run(tmp_path_factory):
     cfgfile = data / "mydata.yaml"
     cfgfile.write_text(yaml.safe_dump(cfg))
     wd = tmp_path_factory.mktemp("run")
-    snakemake(wd, configfiles=(TINY, cfgfile))
-    snakemake(wd, "--report", "results/report.html", cores=1, configfiles=(TINY, cfgfile))
+    snakemake(wd, configfiles=(TINY, ONE_SEED, cfgfile))
+    snakemake(wd, "--report", "results/report.html", cores=1, configfiles=(TINY, ONE_SEED, cfgfile))
     return wd, rec, det
 
 
