@@ -226,3 +226,24 @@ def test_video_stats_and_validation_videos():
     assert [int(m[labels == k].sum()) for k in range(4)] == [3, 3, 3, 1]   # a class keeps one training video
     np.testing.assert_array_equal(m, validation_videos(labels, 3, seed=5))
     assert not np.array_equal(m, validation_videos(labels, 3, seed=6))
+
+
+def test_run_stream_with_the_real_data_recipe_options(tmp_path):
+    """per_video normalisation, overlapping training clips and early stopping wired through
+    run_stream: the held-out videos are not trained on, the training clips overlap, and the
+    predictions record which step's weights made them."""
+    torch.set_num_threads(1)
+    videos = make_dataset(tmp_path, n_classes=3, per_class=5, n_train=4, n_frames=34, h=20, w=24)
+    cfg = validate_config({"c3d": {"model": {"width_scale": 0.0625, "fc_dim": 16, "dropout": 0.0},
+                                   "clips": {"crop": 16, "train_stride": 9, "normalise": "per_video"},
+                                   "train": {"iterations": 4, "batch_size": 4, "lr": 0.001,
+                                             "validation": {"per_class": 1, "eval_every": 2}}}})
+    res = run_stream(videos.assign(path=videos["frames"]), "ir", 0.0, cfg["c3d"], seed=0, split=0,
+                     n_classes=3, out_path=tmp_path / "p.h5")
+    # 3 classes x 3 trained videos (one per class held out) x clips starting at 0, 9, 18 of 34 frames
+    assert res.summary["n_train_clips"] == 27
+    assert res.summary["best_step"] in (2, 4)
+    a = read_predictions(tmp_path / "p.h5")["attrs"]
+    assert a["n_val_videos"] == 3 and a["best_step"] == res.summary["best_step"]
+    # test clips stay non-overlapping: 34 frames -> 2 clips of 16
+    assert read_predictions(tmp_path / "p.h5")["n_clips"].tolist() == [2] * 15
