@@ -66,16 +66,22 @@ def read_stream(path: str | os.PathLike, stream: str, size: str = "c3d",
     return arr
 
 
-def split_clips(frames: np.ndarray, clip_len: int) -> np.ndarray:
-    """(T, h, w, C) -> (n, clip_len, h, w, C) non-overlapping clips (tail dropped; a short
-    video is padded with its last frame to one clip)."""
+def split_clips(frames: np.ndarray, clip_len: int, stride: int | None = None) -> np.ndarray:
+    """(T, h, w, C) -> (n, clip_len, h, w, C) clips starting every ``stride`` frames (None =
+    ``clip_len``: non-overlapping, the tail dropped); a short video is padded with its last
+    frame to one clip. A smaller stride gives overlapping clips (temporal jitter for training)."""
     t = frames.shape[0]
     if t < clip_len:
         pad = np.repeat(frames[-1:], clip_len - t, axis=0)
         frames = np.concatenate([frames, pad], axis=0)
         t = clip_len
-    n = t // clip_len
-    return frames[: n * clip_len].reshape((n, clip_len) + frames.shape[1:])
+    if stride is None or int(stride) == clip_len:
+        n = t // clip_len
+        return frames[: n * clip_len].reshape((n, clip_len) + frames.shape[1:])
+    if int(stride) < 1:
+        raise ValueError(f"clip stride must be >= 1, got {stride}")
+    starts = range(0, t - clip_len + 1, int(stride))
+    return np.stack([frames[s:s + clip_len] for s in starts])
 
 
 @dataclass
@@ -106,8 +112,10 @@ class ClipSet:
 def load_clips(paths: Sequence[str | os.PathLike], video_ids: Sequence[str], labels: Sequence[int],
                stream: str, clip_len: int, size: str = "c3d",
                on_bad: Callable[[BadInputError], None] | None = None,
-               flow_reader: Callable[[Path], np.ndarray] | None = None) -> ClipSet:
-    """Read every video's clips for one stream. All videos must share one frame size.
+               flow_reader: Callable[[Path], np.ndarray] | None = None,
+               stride: int | None = None) -> ClipSet:
+    """Read every video's clips for one stream (every ``stride`` frames; None: non-overlapping).
+    All videos must share one frame size.
 
     A bad store raises :class:`BadInputError`, unless ``on_bad`` is given: it is called with the
     error (it re-raises, or records the video as skipped) and the video is left out."""
@@ -131,7 +139,7 @@ def load_clips(paths: Sequence[str | os.PathLike], video_ids: Sequence[str], lab
         if frames.shape[0] < clip_len:
             padded.append(video_id)
             log.warning("%s: %d frames < clip length %d: padded with its last frame", path, frames.shape[0], clip_len)
-        c = split_clips(frames, clip_len)
+        c = split_clips(frames, clip_len, stride)
         chunks.append(c)
         vid.append(np.full(len(c), i, dtype=np.int64))
         lab.append(np.full(len(c), int(label), dtype=np.int64))
@@ -147,12 +155,17 @@ def crop_size(height: int, crop: int | None) -> int:
 
 
 def make_batch(clips: torch.Tensor, crop: int, train: bool, generator: torch.Generator | None = None,
-               mean: float = 128.0, std: float = 64.0, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+               mean: float | torch.Tensor = 128.0, std: float | torch.Tensor = 64.0,
+               dtype: torch.dtype = torch.float32, flip_negates_flow_x: bool = False) -> torch.Tensor:
     """uint8 clips (B, L, h, w, C) -> normalised float (B, 3, L, crop, crop) on the clips' device.
 
     Training: a random crop and a random horizontal flip per clip (draws from ``generator``, a
     CPU generator, so that a run is reproducible on any device); testing: the centre crop.
-    Single-channel (IR) clips are copied to three channels.
+    Single-channel (IR) clips are copied to three channels. ``mean``/``std``: numbers, or tensors
+    broadcasting against (B, C, 1, 1, 1) (per-clip, per-channel statistics).
+    ``flip_negates_flow_x`` (3-channel flow images, 127.5 = zero motion): a flipped clip's x
+    channel becomes 255 - x, i.e. dx -> -dx, so that the flipped image is the flow of the
+    mirrored video (a mirrored image alone keeps the original, now wrong, x direction).
     """
     b, _, h, w, c = clips.shape
     if crop > h or crop > w:
@@ -172,6 +185,13 @@ def make_batch(clips: torch.Tensor, crop: int, train: bool, generator: torch.Gen
     bi = torch.arange(b, device=dev)[:, None, None]
     out = clips[bi, :, ys[:, :, None], xs[:, None, :]]                        # (B, crop, crop, L, C)
     out = out.permute(0, 4, 3, 1, 2)                                          # (B, C, L, crop, crop)
+    if flip_negates_flow_x and c == 3 and bool(flip.any()):
+        fx = flip.to(dev)[:, None, None, None, None]
+        out = torch.cat([torch.where(fx, 255 - out[:, :1], out[:, :1]), out[:, 1:]], dim=1)
     if c == 1:
         out = out.expand(-1, 3, -1, -1, -1)
+    if isinstance(mean, torch.Tensor):
+        mean = mean.to(dev)
+    if isinstance(std, torch.Tensor):
+        std = std.to(dev)
     return (out.to(dtype) - mean) / std

@@ -19,7 +19,9 @@ the network runs under bf16 autocast; channels_last_3d memory format is used on 
 """
 from __future__ import annotations
 
+import copy
 import logging
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -67,6 +69,10 @@ class TrainSettings:
     input_mean: float = 128.0
     input_std: float = 64.0
     optimizer: str = "sgd"
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
+    eval_every: int = 0
+    flip_negates_flow_x: bool = False
 
     @classmethod
     def from_config(cls, c3d: dict) -> "TrainSettings":
@@ -77,7 +83,23 @@ class TrainSettings:
                    eval_batch_size=int(t["eval_batch_size"]), bf16=bool(t["bf16"]),
                    channels_last=bool(t["channels_last"]),
                    input_mean=float(c3d["clips"]["input_mean"]), input_std=float(c3d["clips"]["input_std"]),
-                   optimizer=str(t["optimizer"]))
+                   optimizer=str(t["optimizer"]), lr_schedule=str(t["lr_schedule"]),
+                   warmup_steps=int(t["warmup_steps"]), eval_every=int(t["validation"]["eval_every"]),
+                   flip_negates_flow_x=bool(c3d["clips"]["flip_negates_flow_x"]))
+
+    def lr_at(self, step: int) -> float:
+        """Learning rate of step ``step`` (0-based): a linear warm-up over ``warmup_steps``, then
+        constant or a cosine decay to 0 at ``iterations``. A function of the step alone, so a
+        resumed run sets exactly the rates of an uninterrupted one."""
+        factor = 1.0
+        if self.warmup_steps > 0 and step < self.warmup_steps:
+            factor = (step + 1) / self.warmup_steps
+        elif self.lr_schedule == "cosine":
+            span = max(1, self.iterations - self.warmup_steps)
+            factor = 0.5 * (1.0 + math.cos(math.pi * (step - self.warmup_steps) / span))
+        elif self.lr_schedule != "constant":
+            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}")
+        return self.lr * factor
 
 
 def _step_seed(seed: int, step: int) -> int:
@@ -114,12 +136,41 @@ def make_optimizer(model: C3D, settings: TrainSettings) -> torch.optim.Optimizer
     raise ValueError(f"unknown optimizer {settings.optimizer!r}")
 
 
+class BestWeights(torch.nn.Module):
+    """The best validation step so far and a copy of the model's weights then (checkpointed
+    with the run, so a resumed run keeps the best it had seen)."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = copy.deepcopy(model)
+        self.register_buffer("step", torch.tensor(-1, dtype=torch.long))
+        self.register_buffer("score", torch.tensor([-math.inf, -math.inf], dtype=torch.float64))
+
+    def offer(self, step: int, score: Sequence[float], model: torch.nn.Module) -> bool:
+        """Keep ``model``'s weights when ``score`` beats the best (lexicographic: accuracy,
+        then minus the loss; ties keep the earlier step)."""
+        new = tuple(float(v) for v in score)
+        if new > tuple(float(v) for v in self.score):
+            self.model.load_state_dict(model.state_dict())
+            self.step.fill_(int(step))
+            self.score.copy_(torch.tensor(new, dtype=torch.float64))
+            return True
+        return False
+
+
 def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSettings, *, crop: int,
           alpha: float, q_table: np.ndarray | None, seed: int, device: torch.device,
           checkpoint_path: str | os.PathLike | None = None, fingerprint: str = "",
-          run=None, callbacks: Sequence[Callable[[int, dict], None]] = ()) -> dict:
+          run=None, callbacks: Sequence[Callable[[int, dict], None]] = (),
+          clip_stats: tuple[torch.Tensor, torch.Tensor] | None = None,
+          validate: Callable[[C3D], Sequence[float]] | None = None) -> dict:
     """Train ``model`` in place on uint8 ``clips`` (N, L, h, w, C); returns a summary dict.
 
+    ``clip_stats``: per-clip (mean, std) tensors of shape (N, C) replacing the settings' scalar
+    normalisation (``clips.normalise: per_video``).
+    ``validate(model) -> (accuracy, -loss)`` (validation-based early stopping): called every
+    ``settings.eval_every`` steps and at the end; the model ends with the weights of the best
+    validation step (``best_step`` in the summary), not those of the last step.
     ``callbacks(step, parts)`` run after each optimisation step (tests use them to slow a run
     down so that it can be killed mid-way)."""
     if alpha > 0 and (model.dc is None or q_table is None):
@@ -130,8 +181,18 @@ def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSe
     q = torch.as_tensor(q_table, device=device) if q_table is not None else None
     opt = make_optimizer(model, settings)
     ckpt = Path(checkpoint_path) if checkpoint_path else None
-    start, _ = resume(ckpt, fingerprint, {"model": model}, opt, map_location=device)
+    modules: dict = {"model": model}
+    best = None
+    if validate is not None:
+        if settings.eval_every < 1:
+            raise ValueError("validation needs eval_every >= 1")
+        best = BestWeights(model).to(device)
+        modules["best"] = best
+    start, _ = resume(ckpt, fingerprint, modules, opt, map_location=device)
+    if clip_stats is not None:
+        c_mean, c_std = (torch.as_tensor(v, dtype=torch.float32, device=device) for v in clip_stats)
     n = len(clips)
+    timed = settings.warmup_steps > 0 or settings.lr_schedule != "constant"
     model.train()
     t0 = time.perf_counter()
     parts: dict = {}
@@ -145,8 +206,12 @@ def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSe
         else:
             idx = torch.randint(0, n, (settings.batch_size,), generator=gen)
         idx = idx.to(device)
-        x = make_batch(clips[idx], crop, train=True, generator=gen, mean=settings.input_mean,
-                       std=settings.input_std)
+        if clip_stats is not None:
+            mean, std = c_mean[idx][:, :, None, None, None], c_std[idx][:, :, None, None, None]
+        else:
+            mean, std = settings.input_mean, settings.input_std
+        x = make_batch(clips[idx], crop, train=True, generator=gen, mean=mean, std=std,
+                       flip_negates_flow_x=settings.flip_negates_flow_x)
         x = _to_input(x, device, settings)
         y = y_all[idx]
         torch.manual_seed(s ^ 0x5EED)  # dropout masks of this step
@@ -156,37 +221,60 @@ def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSe
         if not np.isfinite(parts["loss"]):
             raise TrainingDiverged(f"training diverged at step {step} (loss {parts['loss']}); "
                                    "lower c3d.train.lr")
+        if timed:
+            for group in opt.param_groups:
+                group["lr"] = settings.lr_at(step)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         done = step + 1
         with torch.no_grad():
             parts["train_batch_acc"] = float((out["logits"].argmax(1) == y).float().mean())
+        if best is not None and (done % settings.eval_every == 0 or done == settings.iterations):
+            val = validate(model)
+            best.offer(done, val, model)
+            model.train()
+            parts["val_accuracy"], parts["val_loss"] = float(val[0]), -float(val[1])
         if run is not None and (done % settings.log_every == 0 or done == settings.iterations):
             run.log_metrics(parts, step=done)
         if done % max(1, settings.log_every) == 0:
             bar.set_postfix(loss=f"{parts['loss']:.3f}")
         if ckpt is not None and (done % settings.checkpoint_every == 0 or done == settings.iterations):
-            save_progress(ckpt, fingerprint, done, {"model": model}, opt)
+            save_progress(ckpt, fingerprint, done, modules, opt)
         for cb in callbacks:
             cb(done, parts)
     elapsed = time.perf_counter() - t0
     steps = settings.iterations - start
+    extra = {}
+    if best is not None:
+        if int(best.step) < 0:  # resumed after the last step: nothing offered in this process
+            val = validate(model)
+            best.offer(settings.iterations, val, model)
+        model.load_state_dict(best.model.state_dict())
+        extra = {"best_step": int(best.step), "best_val_accuracy": float(best.score[0]),
+                 "best_val_loss": -float(best.score[1])}
     return {"start_step": start, "steps_run": steps, "train_seconds": elapsed,
             "train_clips_per_s": steps * settings.batch_size / elapsed if elapsed > 0 and steps else float("nan"),
-            **{f"final_{k}": v for k, v in parts.items()}}
+            **{f"final_{k}": v for k, v in parts.items()}, **extra}
 
 
 @torch.no_grad()
 def predict_clips(model: C3D, clips: torch.Tensor, settings: TrainSettings, *, crop: int,
-                  device: torch.device, use_codes: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Per clip: softmax (N, C) and codes (N, D): the DC layer's output, or fc7 without one."""
+                  device: torch.device, use_codes: bool,
+                  clip_stats: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per clip: softmax (N, C) and codes (N, D): the DC layer's output, or fc7 without one.
+    ``clip_stats``: per-clip (mean, std) of shape (N, C), as in :func:`train`."""
     model = prepare_model(model, device, settings)
     model.eval()
     probs, codes = [], []
     for i in range(0, len(clips), settings.eval_batch_size):
+        if clip_stats is not None:
+            mean, std = (torch.as_tensor(v[i:i + settings.eval_batch_size], dtype=torch.float32)
+                         [:, :, None, None, None] for v in clip_stats)
+        else:
+            mean, std = settings.input_mean, settings.input_std
         x = make_batch(clips[i:i + settings.eval_batch_size].to(device), crop, train=False,
-                       mean=settings.input_mean, std=settings.input_std)
+                       mean=mean, std=std)
         with _autocast(device, settings.bf16):
             out = model(_to_input(x, device, settings))
         probs.append(torch.softmax(out["logits"].float(), dim=1).cpu())
@@ -214,6 +302,38 @@ def clip_variation_features(clips: torch.Tensor, crop: int, pool: int) -> np.nda
     return np.concatenate(feats)
 
 
+def video_stats(clips: torch.Tensor, video: np.ndarray, n_videos: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per video and channel: mean and std (floored at 1 grey level) of the pixels of its clips,
+    (n_videos, C) each (``clips.normalise: per_video``: thermal gain differs between videos)."""
+    c = int(clips.shape[-1])
+    sums = np.zeros((n_videos, c)), np.zeros((n_videos, c))
+    counts = np.zeros(n_videos)
+    for i in range(len(clips)):
+        x = clips[i].reshape(-1, c).to(torch.float64)
+        v = int(video[i])
+        sums[0][v] += x.sum(0).numpy()
+        sums[1][v] += (x * x).sum(0).numpy()
+        counts[v] += x.shape[0]
+    if np.any(counts == 0):
+        raise ValueError("a video has no clips")
+    mean = sums[0] / counts[:, None]
+    var = np.maximum(sums[1] / counts[:, None] - mean ** 2, 0.0)
+    return mean.astype(np.float32), np.maximum(np.sqrt(var), 1.0).astype(np.float32)
+
+
+def validation_videos(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
+    """Boolean mask over training videos: ``per_class`` of each class held out for validation
+    (drawn with ``seed``; a class keeps at least one training video)."""
+    rng = np.random.default_rng([int(seed), 7919])
+    mask = np.zeros(len(labels), dtype=bool)
+    for k in np.unique(labels):
+        idx = np.flatnonzero(labels == k)
+        take = min(int(per_class), len(idx) - 1)
+        if take > 0:
+            mask[rng.choice(idx, size=take, replace=False)] = True
+    return mask
+
+
 @dataclass
 class StreamResult:
     summary: dict = field(default_factory=dict)
@@ -237,9 +357,9 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
     settings = TrainSettings.from_config(c3d)
     device = resolve_device(c3d["device"], "c3d.device")
     clip_len = int(c3d["clips"]["clip_len"])
+    reader = flow_images_reader(flow_bound) if stream == "flow" else None
     data = load_clips(list(videos["path"]), list(videos["video_id"]), list(videos["label_index"]), stream,
-                      clip_len, size=c3d["frame_size"], on_bad=on_bad,
-                      flow_reader=flow_images_reader(flow_bound) if stream == "flow" else None)
+                      clip_len, size=c3d["frame_size"], on_bad=on_bad, flow_reader=reader)
     # videos skipped as bad inputs (on_bad_input: skip) leave the table too
     videos = videos.set_index("video_id").loc[data.video_ids].reset_index()
     crop = crop_size(int(data.clips.shape[2]), c3d["clips"]["crop"])
@@ -247,6 +367,28 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
     if not train_mask.any() or train_mask.all():
         raise IrpipeError(f"split {split}: needs both train and test videos")
     train_set = data.subset(train_mask)
+    per_video = c3d["clips"]["normalise"] == "per_video"
+    stats_v = video_stats(data.clips, data.video, len(data.video_ids)) if per_video else None
+    val_cfg = c3d["train"]["validation"]
+    val_mask = np.zeros(len(train_set.video_ids), dtype=bool)
+    run_seed = int(seed) * 1_000_003 + STREAM_SEED[stream] + 17 * int(split)
+    if int(val_cfg["per_class"]) > 0:
+        val_mask = validation_videos(train_set.video_labels, int(val_cfg["per_class"]), run_seed)
+    val_set = train_set.subset(val_mask) if val_mask.any() else None
+    fit_set = train_set.subset(~val_mask) if val_mask.any() else train_set
+    stride = c3d["clips"]["train_stride"]
+    if stride is not None and int(stride) != clip_len:
+        keep = list(fit_set.video_ids)
+        rows = videos.set_index("video_id").loc[keep]
+        fit_set = load_clips(list(rows["path"]), keep, list(rows["label_index"]), stream, clip_len,
+                             size=c3d["frame_size"], flow_reader=reader, stride=int(stride))
+    where = {v: i for i, v in enumerate(data.video_ids)}
+
+    def clip_stats(cs):
+        if stats_v is None:
+            return None
+        rows = np.asarray([where[cs.video_ids[j]] for j in cs.video])
+        return torch.from_numpy(stats_v[0][rows]), torch.from_numpy(stats_v[1][rows])
     if c3d["clips"]["normalise"] == "train_stats":
         # mean / std of the training clips' pixels: flow images of small motions have a std of a
         # few grey levels around 128, which fixed (128, 64) scaling shrinks to nothing
@@ -258,7 +400,6 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
     spec = C3DSpec(n_classes=n_classes, width_scale=float(c3d["model"]["width_scale"]),
                    fc_dim=int(c3d["model"]["fc_dim"]), code_dim=int(c3d["dcl"]["code_dim"]) if with_dc else 0,
                    clip_len=clip_len, crop=crop, dropout=float(c3d["model"]["dropout"]))
-    run_seed = int(seed) * 1_000_003 + STREAM_SEED[stream] + 17 * int(split)
     torch.manual_seed(run_seed)
     model = C3D(spec)
     pretrained = c3d.get("pretrained")
@@ -267,22 +408,34 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
     q_table, variation = None, None
     if with_dc:
         variation = intra_class_variation(
-            clip_variation_features(train_set.clips, crop, int(c3d["dcl"]["variation_pool"])),
-            train_set.labels, n_classes)
+            clip_variation_features(fit_set.clips, crop, int(c3d["dcl"]["variation_pool"])),
+            fit_set.labels, n_classes)
         q_table = target_codes(spec.code_dim, n_classes, variation)
     fingerprint = config_hash({"c3d": {k: v for k, v in c3d.items() if k not in ("device",)},
                                "norm": [settings.input_mean, settings.input_std],
                                "alpha": alpha, "seed": run_seed, "spec": asdict(spec),
                                "videos": list(train_set.video_ids), "n_clips": len(train_set),
                                "pretrained": str(pretrained)})
+    validate = None
+    if val_set is not None:
+        val_stats = clip_stats(val_set)
+
+        def validate(m):
+            p, _ = predict_clips(m, val_set.clips, settings, crop=crop, device=device, use_codes=False,
+                                 clip_stats=val_stats)
+            v = video_average(p, val_set.video, len(val_set.video_ids))
+            nll = float(-np.mean(np.log(np.maximum(v[np.arange(len(v)), val_set.video_labels], 1e-12))))
+            return classification_metrics(val_set.video_labels, v)["accuracy"], -nll
     log.info("%s stream, split %d, alpha %g: %d train clips from %d videos, %d test videos; crop %d; %s",
              stream, split, alpha, len(train_set), int(train_mask.sum()), int((~train_mask).sum()), crop,
              describe_init(pretrained))
-    summary = train(model, train_set.clips, train_set.labels, settings, crop=crop, alpha=alpha,
+    summary = train(model, fit_set.clips, fit_set.labels, settings, crop=crop, alpha=alpha,
                     q_table=q_table, seed=run_seed, device=device, checkpoint_path=checkpoint_path,
-                    fingerprint=fingerprint, run=run, callbacks=callbacks)
+                    fingerprint=fingerprint, run=run, callbacks=callbacks, clip_stats=clip_stats(fit_set),
+                    validate=validate)
     t0 = time.perf_counter()
-    probs, codes = predict_clips(model, data.clips, settings, crop=crop, device=device, use_codes=with_dc)
+    probs, codes = predict_clips(model, data.clips, settings, crop=crop, device=device, use_codes=with_dc,
+                                 clip_stats=clip_stats(data))
     summary["predict_seconds"] = time.perf_counter() - t0
     summary["predict_clips_per_s"] = len(data) / summary["predict_seconds"]
     n_videos = len(data.video_ids)
@@ -302,12 +455,15 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
              "width_scale": spec.width_scale, "fc_dim": spec.fc_dim,
              "input_mean": settings.input_mean, "input_std": settings.input_std,
              "class_variation": "" if variation is None else ",".join(f"{v:.6g}" for v in variation)}
+    if val_set is not None:  # validation-based early stopping: which step's weights predicted
+        attrs.update(best_step=int(summary["best_step"]), best_val_accuracy=float(summary["best_val_accuracy"]),
+                     n_val_videos=len(val_set.video_ids))
     write_predictions(out_path, data.video_ids, labels, list(videos["subset"]), v_soft, v_codes, attrs,
                       n_clips=n_clips)
     if model_path is not None:
         save_checkpoint(model_path, {"model": model.state_dict(), "spec": asdict(spec),
                                      "q_table": torch.as_tensor(q_table) if q_table is not None else torch.zeros(0)})
-    summary.update(n_train_clips=len(train_set), n_clips=len(data))
+    summary.update(n_train_clips=len(fit_set), n_clips=len(data))
     if run is not None:
         run.log_metrics({**metrics, **{k2: v for k2, v in summary.items()
                                        if isinstance(v, (int, float)) and np.isfinite(v)}},

@@ -72,3 +72,46 @@ def test_make_batch_random_crops_and_flips_are_real_crops():
 
 def test_crop_size_rule():
     assert crop_size(128, None) == 112 and crop_size(64, None) == 56 and crop_size(64, 48) == 48
+
+
+def test_split_clips_with_stride_gives_overlapping_clips():
+    frames = np.arange(40, dtype=np.uint8).reshape(40, 1, 1, 1) * np.ones((1, 2, 2, 1), np.uint8)
+    clips = split_clips(frames, 16, stride=8)
+    # starts 0, 8, 16, 24 (24 + 16 = 40 fits; 32 does not)
+    assert clips.shape == (4, 16, 2, 2, 1)
+    np.testing.assert_array_equal(clips[:, 0, 0, 0, 0], [0, 8, 16, 24])
+    np.testing.assert_array_equal(clips[2, :, 1, 1, 0], np.arange(16, 32))
+    # stride = clip length is the non-overlapping split, byte for byte
+    np.testing.assert_array_equal(split_clips(frames, 16, stride=16), split_clips(frames, 16))
+    assert split_clips(frames[:10], 16, stride=4).shape[0] == 1  # a short video: one padded clip
+    with pytest.raises(ValueError):
+        split_clips(frames, 16, stride=0)
+
+
+def test_flip_negates_flow_x_only_on_flipped_training_clips():
+    rng = np.random.default_rng(0)
+    clips = torch.from_numpy(rng.integers(0, 256, (64, 2, 6, 6, 3), dtype=np.uint8))
+    plain = make_batch(clips, 6, train=True, generator=torch.Generator().manual_seed(3), mean=0.0, std=1.0)
+    neg = make_batch(clips, 6, train=True, generator=torch.Generator().manual_seed(3), mean=0.0, std=1.0,
+                     flip_negates_flow_x=True)
+    src = clips.permute(0, 4, 1, 2, 3).float()                     # (B, C, L, h, w)
+    flipped = torch.tensor([torch.equal(plain[i], src[i].flip(-1)) and not torch.equal(plain[i], src[i])
+                            for i in range(len(clips))])
+    assert 10 < int(flipped.sum()) < 54                            # both kinds drawn
+    # flipped clips: x -> 255 - x (dx -> -dx), y and magnitude untouched; others identical
+    torch.testing.assert_close(neg[flipped][:, 0], 255 - plain[flipped][:, 0])
+    torch.testing.assert_close(neg[flipped][:, 1:], plain[flipped][:, 1:])
+    torch.testing.assert_close(neg[~flipped], plain[~flipped])
+    # evaluation never flips: the option changes nothing there
+    a = make_batch(clips, 4, train=False, mean=0.0, std=1.0)
+    b = make_batch(clips, 4, train=False, mean=0.0, std=1.0, flip_negates_flow_x=True)
+    assert torch.equal(a, b)
+
+
+def test_make_batch_per_clip_statistics():
+    clips = torch.full((2, 16, 4, 4, 1), 100, dtype=torch.uint8)
+    clips[1] = 50
+    mean = torch.tensor([[100.0], [40.0]])[:, :, None, None, None]
+    std = torch.tensor([[1.0], [5.0]])[:, :, None, None, None]
+    out = make_batch(clips, 4, train=False, mean=mean, std=std)
+    assert torch.all(out[0] == 0) and torch.all(out[1] == 2.0)

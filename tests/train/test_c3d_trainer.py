@@ -125,3 +125,125 @@ def test_gpu_path_bf16_channels_last(tmp_path):
     p = read_predictions(tmp_path / "p.h5")
     assert np.all(np.isfinite(p["softmax"])) and np.all(np.isfinite(p["codes"]))
     assert res.metrics["knn_accuracy"] > 0.5
+
+
+def _tiny_model(n_classes=3):
+    from irpipe.models.c3d import C3D, C3DSpec
+    torch.manual_seed(0)
+    return C3D(C3DSpec(n_classes=n_classes, width_scale=1 / 16, fc_dim=8, crop=16, dropout=0.0))
+
+
+def test_lr_schedule_warmup_and_cosine_known_values():
+    from irpipe.train.c3d_trainer import TrainSettings
+    s = TrainSettings(iterations=110, lr=0.1, warmup_steps=10, lr_schedule="cosine")
+    assert s.lr_at(0) == pytest.approx(0.01) and s.lr_at(9) == pytest.approx(0.1)
+    assert s.lr_at(10) == pytest.approx(0.1)                      # cosine starts at the full rate
+    assert s.lr_at(60) == pytest.approx(0.05)                     # half-way: half the rate
+    assert s.lr_at(109) == pytest.approx(0.1 * 0.5 * (1 + np.cos(np.pi * 99 / 100)))
+    const = TrainSettings(iterations=50, lr=0.1)
+    assert {const.lr_at(k) for k in range(50)} == {0.1}
+
+
+def test_early_stopping_keeps_the_best_validation_steps_weights():
+    """Known answer: a scripted validation score peaks at step 6 (of 12, checked every 2 steps);
+    the trained model must end with exactly the weights it had after step 6."""
+    from irpipe.train.c3d_trainer import TrainSettings, train
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    clips = torch.from_numpy(rng.integers(0, 256, (12, 16, 16, 16, 1), dtype=np.uint8))
+    labels = np.arange(12) % 3
+    model = _tiny_model()
+    snaps, scores = {}, iter([(0.2, -1.0), (0.5, -0.9), (0.7, -0.8), (0.7, -0.7), (0.4, -0.6), (0.6, -0.5)])
+    s = TrainSettings(iterations=12, batch_size=4, lr=0.01, optimizer="adam", eval_every=2,
+                      channels_last=False)
+
+    def snap(step, parts):
+        snaps[step] = {k: v.clone() for k, v in model.state_dict().items()}
+    summary = train(model, clips, labels, s, crop=16, alpha=0.0, q_table=None, seed=1, device=torch.device("cpu"),
+                    callbacks=[snap], validate=lambda m: next(scores))
+    # (0.7, -0.7) at step 8 beats (0.7, -0.8) at step 6: same accuracy, lower loss
+    assert summary["best_step"] == 8 and summary["best_val_accuracy"] == 0.7 and summary["best_val_loss"] == 0.7
+    final = model.state_dict()
+    assert all(torch.equal(final[k], snaps[8][k]) for k in final)
+    assert not all(torch.equal(final[k], snaps[12][k]) for k in final)   # not the last step's weights
+
+
+def test_early_stopping_survives_a_resume(tmp_path):
+    """A run stopped at step 6 and resumed keeps the best weights it had seen before the stop."""
+    from irpipe.train.c3d_trainer import TrainSettings, train
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(1)
+    clips = torch.from_numpy(rng.integers(0, 256, (9, 16, 16, 16, 1), dtype=np.uint8))
+    labels = np.arange(9) % 3
+    table = {2: (0.9, 0.0), 4: (0.1, 0.0), 6: (0.1, 0.0), 8: (0.2, 0.0), 10: (0.3, 0.0)}
+    steps = []
+
+    def val(m):
+        return table[steps[-1]]
+
+    s = TrainSettings(iterations=10, batch_size=3, lr=0.01, optimizer="adam", eval_every=2, checkpoint_every=2,
+                      channels_last=False)
+    kw = dict(crop=16, alpha=0.0, q_table=None, seed=2, device=torch.device("cpu"), fingerprint="f")
+    m_straight = _tiny_model()
+    snaps = {}
+
+    class Track:
+        def __init__(self, model):
+            self.model = model
+
+        def __call__(self, step, parts):
+            snaps[step] = {k: v.clone() for k, v in self.model.state_dict().items()}
+
+    # the validate callback learns the step from a counter advanced before each call
+    def counting(model):
+        steps.append(len(steps) * 2 + 2)
+        return val(model)
+    train(m_straight, clips, labels, s, callbacks=[Track(m_straight)], validate=counting, **kw)
+    best = snaps[2]
+    assert all(torch.equal(m_straight.state_dict()[k], best[k]) for k in best)
+    # interrupted after step 6 (checkpoint), then resumed in a fresh model
+    steps.clear()
+    half = TrainSettings(**{**s.__dict__, "iterations": 6})
+    m1 = _tiny_model()
+    train(m1, clips, labels, half, checkpoint_path=tmp_path / "ck.pt", validate=counting, **kw)
+    m2 = _tiny_model()
+    train(m2, clips, labels, s, checkpoint_path=tmp_path / "ck.pt", validate=counting, **kw)
+    assert all(torch.equal(m2.state_dict()[k], best[k]) for k in best)
+
+
+def test_video_stats_and_validation_videos():
+    from irpipe.train.c3d_trainer import validation_videos, video_stats
+    rng = np.random.default_rng(0)
+    clips = torch.from_numpy(rng.integers(0, 256, (5, 4, 3, 3, 3), dtype=np.uint8))
+    video = np.array([0, 0, 1, 2, 2])
+    mean, std = video_stats(clips, video, 3)
+    for v in range(3):
+        px = clips.numpy()[video == v].reshape(-1, 3).astype(np.float64)
+        np.testing.assert_allclose(mean[v], px.mean(0), rtol=1e-5)
+        np.testing.assert_allclose(std[v], px.std(0), rtol=1e-4)
+    labels = np.repeat(np.arange(4), [10, 10, 10, 2])
+    m = validation_videos(labels, 3, seed=5)
+    assert [int(m[labels == k].sum()) for k in range(4)] == [3, 3, 3, 1]   # a class keeps one training video
+    np.testing.assert_array_equal(m, validation_videos(labels, 3, seed=5))
+    assert not np.array_equal(m, validation_videos(labels, 3, seed=6))
+
+
+def test_run_stream_with_the_real_data_recipe_options(tmp_path):
+    """per_video normalisation, overlapping training clips and early stopping wired through
+    run_stream: the held-out videos are not trained on, the training clips overlap, and the
+    predictions record which step's weights made them."""
+    torch.set_num_threads(1)
+    videos = make_dataset(tmp_path, n_classes=3, per_class=5, n_train=4, n_frames=34, h=20, w=24)
+    cfg = validate_config({"c3d": {"model": {"width_scale": 0.0625, "fc_dim": 16, "dropout": 0.0},
+                                   "clips": {"crop": 16, "train_stride": 9, "normalise": "per_video"},
+                                   "train": {"iterations": 4, "batch_size": 4, "lr": 0.001,
+                                             "validation": {"per_class": 1, "eval_every": 2}}}})
+    res = run_stream(videos.assign(path=videos["frames"]), "ir", 0.0, cfg["c3d"], seed=0, split=0,
+                     n_classes=3, out_path=tmp_path / "p.h5")
+    # 3 classes x 3 trained videos (one per class held out) x clips starting at 0, 9, 18 of 34 frames
+    assert res.summary["n_train_clips"] == 27
+    assert res.summary["best_step"] in (2, 4)
+    a = read_predictions(tmp_path / "p.h5")["attrs"]
+    assert a["n_val_videos"] == 3 and a["best_step"] == res.summary["best_step"]
+    # test clips stay non-overlapping: 34 frames -> 2 clips of 16
+    assert read_predictions(tmp_path / "p.h5")["n_clips"].tolist() == [2] * 15
