@@ -188,29 +188,31 @@ def postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresh
     return det
 
 
-def evaluate_detections(det, ann, ambiguous_csv, classes, cfg):
-    ecfg = cfg["eval"]
+def _test_truth(ann, ambiguous_csv, cfg) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The test subset's ground truth (video_id, label, t_start, t_end) and its Ambiguous segments
+    (None without an Ambiguous table)."""
     gt = ann[ann["subset"] == cfg["test_subset"]]
     amb = None
     if ambiguous_csv and Path(ambiguous_csv).exists():
         a = pd.read_csv(ambiguous_csv, dtype={"video_id": str})
         amb = a[a["subset"] == cfg["test_subset"]] if "subset" in a else a
-    return evaluate(gt[["video_id", "label", "t_start", "t_end"]], det, classes, ecfg["tiou"],
-                    ecfg["protocol"], ambiguous=amb, missing_gt=ecfg["missing_gt"])
+    return gt[["video_id", "label", "t_start", "t_end"]], amb
+
+
+def evaluate_detections(det, ann, ambiguous_csv, classes, cfg):
+    ecfg = cfg["eval"]
+    gt, amb = _test_truth(ann, ambiguous_csv, cfg)
+    return evaluate(gt, det, classes, ecfg["tiou"], ecfg["protocol"], ambiguous=amb, missing_gt=ecfg["missing_gt"])
 
 
 def bootstrap_detections(dets, ann, ambiguous_csv, classes, cfg, videos, seed: int) -> BootstrapResult:
     """Bootstrap over the test videos of one or more sets of test detections (one per seed index),
     on the ground truth and Ambiguous segments :func:`evaluate_detections` uses."""
     ecfg = cfg["eval"]
-    gt = ann[ann["subset"] == cfg["test_subset"]]
-    amb = None
-    if ambiguous_csv and Path(ambiguous_csv).exists():
-        a = pd.read_csv(ambiguous_csv, dtype={"video_id": str})
-        amb = a[a["subset"] == cfg["test_subset"]] if "subset" in a else a
+    gt, amb = _test_truth(ann, ambiguous_csv, cfg)
     if ecfg["protocol"] != "thumos14":
         amb = None  # evaluate() uses Ambiguous segments under thumos14 only
-    return bootstrap_detection(gt[["video_id", "label", "t_start", "t_end"]], dets, classes, ecfg["tiou"],
+    return bootstrap_detection(gt, dets, classes, ecfg["tiou"],
                                ecfg["protocol"], ambiguous=amb, videos=videos,
                                n_resamples=cfg["bootstrap"]["resamples"], seed=int(seed) + BOOTSTRAP_OFFSET)
 
