@@ -20,6 +20,20 @@ except ImportError:  # pragma: no cover
     pass
 
 
+def preset_configs() -> dict[str, dict]:
+    """``{"config.yaml": embedded default, "<preset>.yaml": that preset merged over it}``, each
+    validated (as ``snakemake --configfile presets/X.yaml`` builds them)."""
+    import yaml
+
+    from irpipe.config import deep_update, validate_config
+
+    base = yaml.safe_load(open(REPO / "config.yaml"))
+    out = {"config.yaml": validate_config(deep_update(base, {}))}
+    for preset in sorted((REPO / "presets").glob("*.yaml")):
+        out[preset.name] = validate_config(deep_update(base, yaml.safe_load(open(preset)) or {}))
+    return out
+
+
 def textured(h: int, w: int, seed: int = 0) -> np.ndarray:
     """A smooth random texture (uint8) with structure at several scales: good for flow."""
     rng = np.random.default_rng(seed)

@@ -1,23 +1,13 @@
 """Captions name every deviation that shaped a table, for the embedded default and every
 preset merged over it (as ``snakemake --configfile presets/X.yaml`` does)."""
 import pytest
-import yaml
 
-from irpipe.config import deep_update, validate_config
+from irpipe.config import deep_update
 from irpipe.report import captions
 from irpipe.report.provenance import substitutes_from_config
-from tests.conftest import REPO
+from tests.conftest import preset_configs
 
-
-def _configs():
-    base = yaml.safe_load(open(REPO / "config.yaml"))
-    out = {"config.yaml": validate_config(deep_update(base, {}))}
-    for preset in sorted((REPO / "presets").glob("*.yaml")):
-        out[preset.name] = validate_config(deep_update(base, yaml.safe_load(open(preset)) or {}))
-    return out
-
-
-CONFIGS = _configs()
+CONFIGS = preset_configs()
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))

@@ -7,13 +7,12 @@ import re
 
 import pandas as pd
 import pytest
-import yaml
 
-from irpipe.config import deep_update, validate_config
+from irpipe.config import validate_config
 from irpipe.errors import BadInputError
 from irpipe.report import captions
 from irpipe.report import data_description as D
-from tests.conftest import REPO
+from tests.conftest import REPO, preset_configs
 
 
 def _recognition_tables():
@@ -142,17 +141,12 @@ def test_rst_escape_keeps_folder_names_literal():
     assert "fir_nagoya_/videos_ [*a*] `b`." in html
 
 
-def _configs():
-    base = yaml.safe_load(open(REPO / "config.yaml"))
-    out = {"config.yaml": validate_config(deep_update(base, {}))}
-    for preset in sorted((REPO / "presets").glob("*.yaml")):
-        out[preset.name] = validate_config(deep_update(base, yaml.safe_load(open(preset)) or {}))
-    return out
+CONFIGS = preset_configs()
 
 
-@pytest.mark.parametrize("name", sorted(_configs()))
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_every_caption_names_the_data_and_no_generic_phrase(name):
-    cfg = _configs()[name]
+    cfg = CONFIGS[name]
     manifest, splits = _recognition_tables()
     rec = D.recognition_description(manifest, splits, "SYNTHETIC", True)
     m, a = _detection_tables()
