@@ -115,6 +115,8 @@ def main(argv=None) -> int:
     ap.add_argument("--naive", action="store_true", help="also the naive baseline on this split")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--bound", type=float, default=None,
+                    help="flow stream: this flow-image bound (px) instead of the workflow's flow_bound.json")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     wd = args.workdir
@@ -131,6 +133,8 @@ def main(argv=None) -> int:
     bound = None
     if args.stream == "flow" and (wd / "results/data/recognition/flow_bound.json").exists():
         bound = read_bound_file(wd / "results/data/recognition/flow_bound.json")
+    if args.stream == "flow" and args.bound is not None:
+        bound = args.bound
     t0 = time.time()
     curve = Curve()
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,6 +28,7 @@ C3D_VARIANTS = ("dcl", "nodcl")
 # Tables III-V of seed 001: every variant but 'late' trains a model; 'late' averages two.
 DETECTION_TRAINED_VARIANTS = ("ir", "flow", "ir_sa", "ca", "sca_tvl1", "sca_fen", "min", "max", "concat")
 DETECTION_VARIANTS = DETECTION_TRAINED_VARIANTS[:2] + ("late",) + DETECTION_TRAINED_VARIANTS[2:]
+DETECTION_NAIVE = "naive"  # the naive baseline's run (rule detection_naive), after the variants
 
 TRACKING = "results/tracking/experiment.json"
 CONDA_ENV = "../envs/irpipe.yaml"
@@ -389,7 +390,18 @@ class WorkflowLogic:
 
     def detection_runs(self) -> list[tuple[str, int]]:
         """(variant, seed index) of every detection run, variants in table order."""
-        return [(v, k) for v in DETECTION_VARIANTS for k in self.detection_seeds]
+        runs = [(v, k) for v in DETECTION_VARIANTS for k in self.detection_seeds]
+        # the naive baseline (Table III's first row) is one run: its SVMs have no seeded initialisation
+        return runs + ([(DETECTION_NAIVE, 0)] if self.detection_naive_enabled else [])
+
+    @property
+    def detection_naive_enabled(self) -> bool:
+        return self.detection_enabled and bool(self.config["detection"]["naive"]["enabled"])
+
+    def detection_naive_inputs(self, wildcards=None) -> dict:
+        """The naive detection baseline reads the detection frames (no features, no flow)."""
+        return {**self._detection_data(), "sizes": "results/data/detection/sizes.json",
+                "frames": self.all_frames("detection")}
 
     def _detection_data(self) -> dict:
         return {"tracking": TRACKING,

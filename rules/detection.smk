@@ -117,6 +117,33 @@ use rule detection_late_fusion as detection_late_fusion_seed with:
         "results/benchmarks/detection_variant/late_seed{seed}.tsv"
 
 
+rule detection_naive:
+    # Table III's naive baseline: per-snippet pixel statistics of the frames, RBF SVMs (detection.naive)
+    input:
+        unpack(W.detection_naive_inputs),
+    output:
+        scores="results/detection/variants/naive/scores.npz",
+        detections="results/detection/variants/naive/detections.csv",
+        thumos="results/detection/variants/naive/detections_thumos.txt",
+        evaluation="results/detection/variants/naive/eval.csv",
+        summary="results/detection/variants/naive/summary.json",
+        bad="results/bad_inputs/detection_variant_naive.csv",
+    params:
+        variant="naive",
+    log:
+        "results/logs/detection_variant/naive.log",
+    benchmark:
+        "results/benchmarks/detection_variant/naive.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        CONDA_ENV
+    script:
+        "../workflow_scripts/detection_variant.py"
+
+
 rule detection_gt:
     input:
         tracking=TRACKING,

@@ -142,9 +142,15 @@ def test_the_fen_variant_declares_the_sca_model_and_the_stores(tmp_path):
 
 def test_one_seed_keeps_the_single_run_layout(tmp_path):
     w = _logic(tmp_path)  # detection.seeds defaults to 1
-    assert w.detection_seeds == [0] and w.detection_runs() == [(v, 0) for v in DETECTION_VARIANTS]
+    runs = [(v, 0) for v in DETECTION_VARIANTS] + [("naive", 0)]  # the naive baseline: one run, last
+    assert w.detection_seeds == [0] and w.detection_runs() == runs
     t = w.detection_table_inputs()
-    assert t["evals"] == [f"results/detection/variants/{v}/eval.csv" for v in DETECTION_VARIANTS]
+    assert t["evals"] == [f"results/detection/variants/{v}/eval.csv" for v, _ in runs]
+    naive = w.detection_naive_inputs()
+    assert naive["frames"] == w.all_frames("detection") and "features" not in naive and "flow" not in naive
+    assert "results/benchmarks/detection_variant/naive.tsv" in w.benchmark_records()
+    off = _logic(tmp_path, config={"detection": {"naive": {"enabled": False}}})
+    assert off.detection_runs() == runs[:-1]
     assert t["detections"][0] == "results/detection/variants/ir/detections.csv"
     assert {t["annotations"], t["ambiguous"], t["classes"], t["gt"]} == {
         "results/data/detection/annotations.csv", "results/data/detection/ambiguous.csv",
@@ -160,7 +166,7 @@ def test_each_seed_index_is_its_own_run_with_its_own_inputs(tmp_path):
     w = _logic(tmp_path, config={"detection": {"seeds": 3}})
     assert w.detection_seeds == [0, 1, 2]
     runs = w.detection_runs()
-    assert len(runs) == 30 and runs[:3] == [("ir", 0), ("ir", 1), ("ir", 2)]
+    assert len(runs) == 31 and runs[:3] == [("ir", 0), ("ir", 1), ("ir", 2)] and runs[-1] == ("naive", 0)
     assert detection_run_dir("ir", 0) == "results/detection/variants/ir"
     assert detection_variant_file("max", "eval.csv", "2") == "results/detection/variants/max/seed2/eval.csv"
     # the FEN run of index k starts from the SCA (TV-L1) model of index k; late fusion of k fuses ir and flow of k
@@ -174,10 +180,10 @@ def test_each_seed_index_is_its_own_run_with_its_own_inputs(tmp_path):
     t = w.detection_table_inputs()
     for key, name in (("evals", "eval.csv"), ("summaries", "summary.json"), ("detections", "detections.csv")):
         assert t[key] == [detection_variant_file(v, name, k) for v, k in runs]
-    assert len(set(t["detections"])) == 30
+    assert len(set(t["detections"])) == 31
     # every run's benchmark and bad-input record, as the rules name them
     records, bad = w.benchmark_records(), w.bad_input_tables()
-    assert sum(r.startswith("results/benchmarks/detection_variant/") for r in records) == 30
+    assert sum(r.startswith("results/benchmarks/detection_variant/") for r in records) == 31
     assert "results/benchmarks/detection_variant/late_seed2.tsv" in records
     assert "results/bad_inputs/detection_variant_sca_fen_seed1.csv" in bad
     assert "results/bad_inputs/detection_variant_sca_fen.csv" in bad
@@ -222,7 +228,7 @@ def test_run_records_follow_the_enabled_stages(tmp_path):
     assert sum(r.startswith("results/benchmarks/flow/detection/") for r in records) == 3
     assert sum(r.startswith("results/benchmarks/c3d_train/") for r in records) == 2 * 2 * 2
     assert "results/benchmarks/c3d_sweep/flow_alpha0.1_split0.tsv" in records
-    assert sum(r.startswith("results/benchmarks/detection_variant/") for r in records) == 10
+    assert sum(r.startswith("results/benchmarks/detection_variant/") for r in records) == 11  # 10 variants + the naive baseline
     bad = w.bad_input_tables()
     assert "results/bad_inputs/detection_variant_sca_fen.csv" in bad
     assert "results/bad_inputs/c3d_recognition_sweep_flow_alpha0_split0.csv" in bad
@@ -245,7 +251,8 @@ def test_naive_baseline_inputs_records_and_switch(tmp_path):
     assert "results/bad_inputs/naive_recognition_split0.csv" in w.bad_input_tables()
     off = _logic(tmp_path, config={"handcrafted": {"naive": {"enabled": False}}})
     assert off.naive_metrics() == []
-    assert not any("naive" in r for r in off.benchmark_records() + off.bad_input_tables())
+    # the recognition naive baseline's records go with it (the detection one has its own switch)
+    assert not any("naive" in r and "detection" not in r for r in off.benchmark_records() + off.bad_input_tables())
 
 
 def test_flow_bound_auto_is_a_declared_input_of_every_flow_reader(tmp_path):

@@ -22,7 +22,7 @@ def main(smk, run):
     summaries = {r: json.loads(Path(p).read_text()) for r, p in zip(runs, inp.summaries)}
     attrs = next((s["feature_attrs"] for s in summaries.values() if "feature_attrs" in s), {})
     used = "; ".join(f"{v}: " + ", ".join(f"{c} {t:.2f}" for c, t in s["thresholds"].items())
-                     for (v, k), s in sorted(summaries.items()) if k == 0 and "thresholds" in s)
+                     for (v, k), s in sorted(summaries.items()) if k == 0 and s.get("thresholds"))
     dcfg = smk.config["detection"]  # eval, bootstrap, subsets: no frame sizes needed here
     intervals, facts = table_intervals(runs, inp.evals, inp.detections, inp.summaries, inp.annotations,
                                        inp.ambiguous, read_classes(inp.classes), dcfg, smk.config["seed"])

@@ -19,7 +19,7 @@ def main(smk, run):
     ann = pd.read_csv(smk.input.annotations, dtype={"video_id": str})
     det = pd.read_csv(smk.input.detections, dtype={"video_id": str})
     scores = np.load(smk.input.scores)[vid]
-    thr = json.loads(Path(smk.input.summary).read_text())["thresholds"]  # as used by the variant
+    thr = json.loads(Path(smk.input.summary).read_text())["thresholds"]  # as used by the variant ({}: multi-threshold)
     data = "; ".join(d.short() for d in describe_inputs(smk.config, smk.input))
     plot_timeline(vid, scores, int(man.loc[vid, "n_frames"]), float(man.loc[vid, "fps"]), classes,
                   ann[ann["video_id"] == vid], det[det["video_id"] == vid], thr, smk.output[0],

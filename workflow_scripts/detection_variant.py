@@ -1,4 +1,4 @@
-"""Train one detection variant (or fuse two, for 'late'), detect and evaluate on the test set."""
+"""Train one detection variant (or fuse two, for 'late'; or the naive baseline), detect and evaluate on the test set."""
 from pathlib import Path
 
 import torch
@@ -14,12 +14,13 @@ def main(smk, run):
     torch.set_num_threads(smk.threads)
     variant = smk.wildcards.get("variant") or smk.params.variant
     paths = {k: smk.input[k] for k in smk.input.keys() if k not in ("frames", "flow", "flow_bound")}
-    if "frames" in smk.input.keys():
-        paths["frames"], paths["flow"] = stores_in(smk.input.frames), stores_in(smk.input.flow)
+    if "frames" in smk.input.keys():  # the FEN variant and the naive baseline
+        paths["frames"] = stores_in(smk.input.frames)
     paths["bad"] = smk.output.bad
     if "model" in smk.output.keys():
         paths["model"] = smk.output.model
-    if "frames" in smk.input.keys():  # only the FEN variant reads flow (with the bound)
+    if "flow" in smk.input.keys():  # only the FEN variant reads flow (with the bound)
+        paths["flow"] = stores_in(smk.input.flow)
         paths["bound"] = numeric_bound(smk.config["flow"], smk.input.get("flow_bound"))
         print(f"flow bound {paths['bound']:.4g} px (flow.bound: {smk.config['flow']['bound']})")
         run.log_params({"flow_bound": paths["bound"]})

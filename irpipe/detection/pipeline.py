@@ -11,21 +11,30 @@ import numpy as np
 import pandas as pd
 
 from ..checkpoints import load_checkpoint
-from ..errors import BadInput, bad_inputs_frame
+from ..errors import BadInput, ConfigError, bad_inputs_frame
 from ..eval.bootstrap import BootstrapResult, bootstrap_detection
 from ..eval.detection import evaluate, write_thumos_detections, write_thumos_gt
 from ..io import atomic_path, write_csv, write_json, write_npz, write_text
 from .data import class_mean_durations, snippet_targets, validate_videos
 from .features import read_feature_attrs, read_features
-from .postprocess import DETECTION_COLUMNS, calibrate_thresholds, class_thresholds, detect
-from .training import Clip, predict, train_fen_variant, train_variant
+from .naive import VARIANT as NAIVE
+from .naive import naive_variant_scores
+from .postprocess import (
+    DETECTION_COLUMNS,
+    calibrate_thresholds,
+    class_thresholds,
+    detect,
+    detect_multi_threshold,
+    multi_threshold_grid,
+)
+from .training import Clip, held_out_ids, predict, train_fen_variant, train_variant, validation_split
 
 log = logging.getLogger(__name__)
 
 # variant -> (model fusion, flow source)
 VARIANTS = {
     "ir": "ir", "flow": "flow", "ir_sa": "ir_sa", "ca": "ca", "sca_tvl1": "sca",
-    "min": "min", "max": "max", "concat": "concat", "sca_fen": "sca", "late": None,
+    "min": "min", "max": "max", "concat": "concat", "sca_fen": "sca", "late": None, "naive": None,
 }
 SEED_OFFSET = 600
 SEED_STRIDE = 1000      # training seed index k (detection.seeds) trains with seed + SEED_OFFSET + SEED_STRIDE * k
@@ -93,10 +102,18 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
     items, ann = load_items(paths["manifest"], paths["annotations"], classes, policy, bad)
     log_fn = (lambda k, v, s: run.log_metrics({k: v}, step=s)) if run is not None else None
     info: dict = {"variant": variant, "seed_index": int(seed_index)}
+    n_val = int(cfg["train"]["validation"]["videos"])  # training videos held out (early stopping, calibration)
     test_items = {v: it for v, it in items.items() if it.subset == cfg["test_subset"]}
     if variant == "late":
         a, b = np.load(paths["ir_scores"]), np.load(paths["flow_scores"])
         scores = {v: (a[v] + b[v]) / 2 for v in a.files}
+    elif variant == NAIVE:
+        seed_v = training_seed(seed, seed_index)
+        info["training_seed"] = seed_v
+        held = held_out_ids([v for v, it in items.items() if it.subset == cfg["train_subset"]], n_val, seed_v)
+        scores, ninfo = naive_variant_scores(items, len(classes), cfg, paths["frames"], cfg["frame_size"], seed_v,
+                                             exclude=held)
+        info.update(ninfo)
     else:
         feats = read_features(paths["features"])
         info["feature_attrs"] = {k: v for k, v in read_feature_attrs(paths["features"]).items()}
@@ -108,13 +125,16 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
         info["training_seed"] = seed_v
         if variant == "sca_fen":
             init = load_checkpoint(paths["init"])["model"] if paths.get("init") else None
-            scores, finfo = train_fen_variant(train, test, len(classes), cfg, seed_v, paths["frames"],
+            fit, val = validation_split(train, n_val, seed_v)  # as the sca_tvl1 model it starts from
+            scores, finfo = train_fen_variant(fit, list(val) + list(test), len(classes), cfg, seed_v, paths["frames"],
                                               paths["flow"], cfg["frame_size"], paths["bound"], init,
                                               ckpt_path=out_dir / "checkpoint.pt", log_fn=log_fn)
             info.update(finfo)
         else:
+            fit_info: dict = {}
             model, stats = train_variant(VARIANTS[variant], train, len(classes), cfg, seed_v,
-                                         ckpt_path=out_dir / "checkpoint.pt", log_fn=log_fn)
+                                         ckpt_path=out_dir / "checkpoint.pt", log_fn=log_fn, summary=fit_info)
+            info.update(fit_info)
             scores = predict(model, list(train) + list(test), stats)  # train scores calibrate thresholds
             info["parameters"] = int(sum(p.numel() for p in model.parameters()))
             if hasattr(model.attn, "last_w"):
@@ -124,13 +144,22 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
             shutil.copyfile(out_dir / "checkpoint.pt", tmp)
     write_npz(out_dir / "scores.npz", **scores)  # every video: train and test
     train_items = {v: it for v, it in items.items() if it.subset == cfg["train_subset"] and v in scores}
-    thresholds = resolve_thresholds(scores, train_items, ann, classes, cfg)
+    multi = cfg["postprocess"]["method"] == "multi_threshold"
+    calibration = {} if multi else calibration_videos(train_items, cfg, training_seed(seed, seed_index))
+    thresholds = {} if multi else resolve_thresholds(scores, calibration, ann, classes, cfg)
     det = postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresholds,
                                 class_ids=read_class_ids(paths["classes"]))
     res = evaluate_detections(det, ann, paths.get("ambiguous"), classes, cfg)
     info["thresholds"] = thresholds
-    info["threshold_source"] = ("calibrated on the training videos" if cfg["postprocess"]["threshold"] == "train"
-                                else "config")
+    pp = cfg["postprocess"]
+    if multi:
+        info["threshold_source"] = "none: multi-threshold grouping + NMS"
+    elif pp["threshold"] != "train":
+        info["threshold_source"] = "config"
+    else:
+        info["threshold_source"] = ("calibrated on the held-out validation videos" if pp["calibrate_on"] == "validation"
+                                    else "calibrated on the training videos")
+    info["calibration_videos"] = sorted(calibration)
     boot = bootstrap_detections([det], ann, paths.get("ambiguous"), classes, cfg, sorted(test_items), seed)
     if not np.allclose(boot.full_map[0], res.map, atol=1e-9):  # the same evaluation, two code paths
         raise AssertionError(f"bootstrap full-set mAP {boot.full_map[0]} != evaluated mAP {res.map}")
@@ -149,6 +178,20 @@ def run_variant(variant: str, cfg: Mapping, seed: int, policy: str, paths: Mappi
         run.log_metrics({"wall_s": info["wall_s"], "n_detections": len(det)})
     write_csv(paths.get("bad") or out_dir / "bad_inputs.csv", bad_inputs_frame(bad))
     return info
+
+
+def calibration_videos(train_items: Mapping, cfg: Mapping, training_seed_: int) -> dict:
+    """The training videos whose scores calibrate the thresholds: every one, or
+    (``postprocess.calibrate_on: validation``) those the training held out, whose scores are not
+    fitted (a model's own training videos score higher than unseen ones: thresholds calibrated
+    on them are too high)."""
+    if cfg["postprocess"]["calibrate_on"] != "validation":
+        return dict(train_items)
+    n_val = int(cfg["train"]["validation"]["videos"])
+    if n_val <= 0:
+        raise ConfigError("detection.postprocess.calibrate_on: validation needs detection.train.validation.videos "
+                          "> 0 (the held-out training videos to calibrate on)")
+    return {v: train_items[v] for v in held_out_ids(list(train_items), n_val, training_seed_)}
 
 
 def resolve_thresholds(scores, train_items, ann, classes, cfg) -> dict[str, float]:
@@ -179,8 +222,13 @@ def postprocess_and_write(scores, test_items, ann, classes, cfg, out_dir, thresh
     durations = class_mean_durations(ann, classes, cfg["train_subset"])
     frames = []
     for vid, it in sorted(test_items.items()):
-        frames.append(detect(scores[vid], it.n_frames, it.fps, classes, thresholds, durations, vid,
-                             pcfg["min_duration_factor"]))
+        if pcfg["method"] == "multi_threshold":
+            frames.append(detect_multi_threshold(scores[vid], it.n_frames, it.fps, classes, durations, vid,
+                                                 pcfg["min_duration_factor"], multi_threshold_grid(pcfg),
+                                                 pcfg["multi_threshold"]["nms_tiou"]))
+        else:
+            frames.append(detect(scores[vid], it.n_frames, it.fps, classes, thresholds, durations, vid,
+                                 pcfg["min_duration_factor"]))
     det = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DETECTION_COLUMNS)
     write_csv(Path(out_dir) / "detections.csv", det)
     write_thumos_detections(Path(out_dir) / "detections_thumos.txt", det,

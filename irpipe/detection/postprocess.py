@@ -6,6 +6,9 @@ end of its last; segments shorter than ``min_duration_factor`` (0.5) times the c
 instance duration in the TRAINING annotations are dropped; a segment's score is the mean
 snippet score inside it.
 
+``method: multi_threshold`` (an option, not the paper's) replaces the single threshold with
+multi-threshold grouping and non-maximum suppression (:func:`detect_multi_threshold`).
+
 The class thresholds come from the config, or (``threshold: train``) are calibrated on the
 TRAINING videos: for each class, the grid value whose training detections reach the highest
 mean AP over the evaluation tIoUs (ties go to the higher threshold). Weak, from-scratch
@@ -47,6 +50,48 @@ def detect(scores: np.ndarray, n_frames: int, fps: float, classes: Sequence[str]
                 continue
             rows.append({"video_id": video_id, "label": c, "t_start": round(t0, 4), "t_end": round(t1, 4),
                          "score": float(scores[ci, s:e].mean())})
+    return pd.DataFrame(rows, columns=DETECTION_COLUMNS)
+
+
+def multi_threshold_grid(pcfg: Mapping) -> list[float]:
+    """The thresholds of ``postprocess.multi_threshold``: step, 2 step, ... below 1."""
+    step = float(pcfg["multi_threshold"]["step"])
+    return np.round(np.arange(step, 1.0 - 1e-9, step), 6).tolist()
+
+
+def segment_tiou(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Temporal IoU of two [start, stop) snippet ranges."""
+    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
+    return inter / float(max(a[1], b[1]) - min(a[0], b[0]))
+
+
+def detect_multi_threshold(scores: np.ndarray, n_frames: int, fps: float, classes: Sequence[str],
+                           min_durations: Mapping[str, float], video_id: str, min_duration_factor: float = 0.5,
+                           grid: Sequence[float] = (), nms_tiou: float = 0.3, snippet: int = SNIPPET) -> pd.DataFrame:
+    """scores (C, S) -> detections, without a chosen threshold (``postprocess.method: multi_threshold``).
+
+    Per class, the runs of snippets above EVERY threshold of ``grid`` are candidate segments (a
+    run found at several thresholds counts once), scored and length-filtered as :func:`detect`'s;
+    greedy non-maximum suppression keeps, in descending score, each candidate whose temporal IoU
+    with every kept one is at most ``nms_tiou``. The grouping of multi-threshold proposals used
+    by two-stage detectors; not the paper's single-threshold rule (captions say so)."""
+    bounds = snippet_bounds(n_frames, fps, snippet)
+    if scores.shape != (len(classes), len(bounds)):
+        raise ValueError(f"{video_id}: scores {scores.shape} but {len(classes)} classes x {len(bounds)} snippets")
+    rows = []
+    for ci, c in enumerate(classes):
+        min_len = min_duration_factor * float(min_durations.get(c, 0.0))
+        candidates = {}
+        for t in grid:
+            for s, e in runs(scores[ci] > float(t)):
+                if (s, e) not in candidates and float(bounds[e - 1, 1] - bounds[s, 0]) >= min_len:
+                    candidates[(s, e)] = float(scores[ci, s:e].mean())
+        kept: list[tuple[int, int]] = []
+        for (s, e), score in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0])):
+            if all(segment_tiou((s, e), k) <= nms_tiou for k in kept):
+                kept.append((s, e))
+                rows.append({"video_id": video_id, "label": c, "t_start": round(float(bounds[s, 0]), 4),
+                             "t_end": round(float(bounds[e - 1, 1]), 4), "score": score})
     return pd.DataFrame(rows, columns=DETECTION_COLUMNS)
 
 

@@ -35,6 +35,7 @@ from ..data import stores
 from ..models.detector import SnippetDetector
 from ..models.fen import FlowEstimationNet, fen_input, flow_l1
 from ..models.tgm import masked_bce
+from ..train.schedule import BestWeights, lr_factor
 from .features import build_extractor, extract, flow_tensor, ir_tensor
 
 log = logging.getLogger(__name__)
@@ -89,37 +90,121 @@ def _seed_all(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def held_out_ids(ids: Sequence[str], n_val: int, seed: int) -> list[str]:
+    """The ``n_val`` training videos held out for validation, drawn with ``seed`` from ``ids`` in
+    sorted order (every variant of one training seed holds out the same videos)."""
+    ids = sorted(ids)
+    if n_val <= 0:
+        return []
+    if n_val > len(ids) - 2:
+        raise ValueError(f"detection.train.validation.videos = {n_val} leaves fewer than 2 of "
+                         f"{len(ids)} training videos to train on")
+    return sorted(ids[i] for i in np.random.default_rng([seed, 77]).permutation(len(ids))[:n_val])
+
+
+def validation_split(clips: Sequence[Clip], n_val: int, seed: int) -> tuple[list[Clip], list[Clip]]:
+    """(fit, validation): the clips of :func:`held_out_ids` held out (0 = none)."""
+    held = set(held_out_ids([c.video_id for c in clips], n_val, seed))
+    return [c for c in clips if c.video_id not in held], [c for c in clips if c.video_id in held]
+
+
+def temporal_crop(clip: Clip, length: int, rng: np.random.Generator) -> Clip:
+    """A random window of ``length`` snippets of a training video (the whole video when shorter):
+    the detector's only augmentation on cached features (ids and frame counts are unused in training)."""
+    s = clip.xi.shape[1]
+    if length <= 0 or s <= length:
+        return clip
+    a = int(rng.integers(0, s - length + 1))
+    return Clip(clip.video_id, clip.xi[:, a:a + length], None if clip.xf is None else clip.xf[:, a:a + length],
+                None if clip.y is None else clip.y[:, a:a + length], clip.n_frames)
+
+
+def snippet_map(scores: Mapping[str, np.ndarray], clips: Sequence[Clip]) -> float:
+    """Snippet-level mean average precision (TGM's per-frame mAP): per class over every snippet of
+    ``clips``, averaged over the classes that have positive snippets (threshold-free)."""
+    from sklearn.metrics import average_precision_score
+
+    s = np.concatenate([scores[c.video_id] for c in clips], axis=1)
+    y = np.concatenate([c.y for c in clips], axis=1) > 0.5
+    aps = [average_precision_score(y[k], s[k]) for k in range(y.shape[0]) if y[k].any()]
+    return float(np.mean(aps)) if aps else 0.0
+
+
+@torch.no_grad()
+def _validate(model: SnippetDetector, val: Sequence[Clip], stats: Mapping, reduction: str) -> tuple[float, float]:
+    """(snippet mAP, BCE) of the validation videos."""
+    model.eval()
+    scores, losses = {}, []
+    for c in val:
+        xi, xf, mask, y = make_batch([c], stats)
+        logits = model(xi, xf, mask)
+        losses.append(float(masked_bce(logits, y, mask, reduction)))
+        scores[c.video_id] = torch.sigmoid(logits)[0].numpy()
+    return snippet_map(scores, val), float(np.mean(losses))
+
+
 def train_variant(fusion: str, clips: Sequence[Clip], n_classes: int, cfg: Mapping, seed: int,
                   ckpt_path: str | os.PathLike | None = None, log_fn: LogFn | None = None,
-                  epochs: int | None = None) -> tuple[SnippetDetector, dict]:
-    """Train one fusion variant on cached features; returns (model in eval mode, stats)."""
+                  epochs: int | None = None, summary: dict | None = None) -> tuple[SnippetDetector, dict]:
+    """Train one fusion variant on cached features; returns (model in eval mode, stats).
+
+    ``detection.train`` beyond the paper's fixed schedule (all off by default): ``lr_schedule`` /
+    ``warmup_epochs``; ``crop_snippets`` (random temporal windows of the training videos);
+    ``validation.videos`` (hold that many training videos out, score them every
+    ``validation.every`` epochs by snippet mAP and return the best epoch's weights). ``summary``
+    (a dict) receives the best epoch and its validation figures."""
     tcfg = cfg["train"]
     epochs = int(tcfg["epochs"] if epochs is None else epochs)
-    stats = feature_stats(clips)
+    vcfg = tcfg.get("validation") or {}
+    fit, val = validation_split(clips, int(vcfg.get("videos", 0)), seed)
+    stats = feature_stats(fit)
     _seed_all(seed)
     dim = clips[0].xi.shape[0]
     model = build_model(fusion, dim, n_classes, cfg)
     opt = torch.optim.Adam(model.parameters(), lr=tcfg["lr"], weight_decay=tcfg["weight_decay"])
+    best = BestWeights(model) if val else None
+    modules = {"model": model} | ({"best": best} if best is not None else {})
     key = config_hash({"fusion": fusion, "cfg": dict(cfg), "seed": seed, "videos": [c.video_id for c in clips]})
-    start, _ = resume(ckpt_path, key, {"model": model}, opt)
+    start, _ = resume(ckpt_path, key, modules, opt)
     bs = int(tcfg["batch_videos"])
     every = int(tcfg["checkpoint_every"])
+    crop = int(tcfg.get("crop_snippets", 0))
+    schedule, warmup = str(tcfg.get("lr_schedule", "constant")), int(tcfg.get("warmup_epochs", 0))
+    val_every = int(vcfg.get("every", 1))
     for epoch in tqdm(range(start, epochs), desc=f"train {fusion}", mininterval=5, initial=start, total=epochs):
         model.train()
-        order = np.random.default_rng([seed, epoch]).permutation(len(clips))  # resumable
+        for group in opt.param_groups:
+            group["lr"] = float(tcfg["lr"]) * lr_factor(epoch, epochs, schedule, warmup)
+        rng = np.random.default_rng([seed, epoch])  # resumable: the draws of an epoch depend on it alone
+        order = rng.permutation(len(fit))
         total = 0.0
         for b in range(0, len(order), bs):
-            xi, xf, mask, y = make_batch([clips[i] for i in order[b:b + bs]], stats)
+            batch = [temporal_crop(fit[i], crop, rng) if crop else fit[i] for i in order[b:b + bs]]
+            xi, xf, mask, y = make_batch(batch, stats)
             loss = masked_bce(model(xi, xf, mask), y, mask, tcfg["bce_reduction"])
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss.detach()) * len(order[b:b + bs])
+            total += float(loss.detach()) * len(batch)
         if log_fn:
-            log_fn(f"{fusion}.train_bce", total / len(clips), epoch + 1)
+            log_fn(f"{fusion}.train_bce", total / len(fit), epoch + 1)
+        if best is not None and ((epoch + 1) % val_every == 0 or epoch + 1 == epochs):
+            vmap, vloss = _validate(model, val, stats, tcfg["bce_reduction"])
+            best.offer(epoch + 1, (vmap, -vloss), model)
+            if log_fn:
+                log_fn(f"{fusion}.val_snippet_map", vmap, epoch + 1)
+                log_fn(f"{fusion}.val_bce", vloss, epoch + 1)
         if ckpt_path and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
-            save_progress(ckpt_path, key, epoch + 1, {"model": model}, opt, rng=True,
+            save_progress(ckpt_path, key, epoch + 1, modules, opt, rng=True,
                           stats={k: torch.from_numpy(v) for k, v in stats.items()})
+    if best is not None:
+        model.load_state_dict(best.model.state_dict())
+        if ckpt_path:  # the checkpoint's (and model.pt's) weights are the kept ones
+            save_progress(ckpt_path, key, epochs, modules, opt, rng=True,
+                          stats={k: torch.from_numpy(v) for k, v in stats.items()})
+        if summary is not None:
+            summary.update({"best_epoch": int(best.step), "best_val_snippet_map": float(best.score[0]),
+                            "validation_videos": sorted(c.video_id for c in val)})
     model.eval()
     return model, stats
 

@@ -35,24 +35,38 @@ def table1_name(size: int) -> str:
     return f"naive baseline ({size}x{size} pixel statistics, RBF SVM)"
 
 
-def video_features(frames: np.ndarray, size: int, where: str = "<frames>") -> np.ndarray:
-    """The (6 * size * size,) float64 feature vector of one (T, H, W) grey video."""
+def downsample(frames: np.ndarray, size: int, where: str = "<frames>") -> np.ndarray:
+    """(T, size, size) float64 in 0..1: every frame of a (T, H, W) grey video, area-averaged."""
     import cv2
 
     frames = np.asarray(frames)
     if frames.ndim != 3 or frames.shape[1] < 1 or frames.shape[2] < 1:
         raise BadInputError(where, f"frames must be (T, H, W); got shape {frames.shape}")
-    if frames.shape[0] < MIN_FRAMES:
-        raise BadInputError(where, f"{frames.shape[0]} frame(s); the naive baseline needs at least {MIN_FRAMES}")
     scale = 255.0 if frames.dtype == np.uint8 else 1.0
-    small = np.stack([cv2.resize(np.asarray(f, np.float32), (size, size), interpolation=cv2.INTER_AREA)
-                      for f in frames]).astype(np.float64) / scale
+    if frames.shape[0] == 0:
+        return np.zeros((0, size, size))
+    return np.stack([cv2.resize(np.asarray(f, np.float32), (size, size), interpolation=cv2.INTER_AREA)
+                     for f in frames]).astype(np.float64) / scale
+
+
+def pixel_statistics(small: np.ndarray, where: str = "<frames>") -> np.ndarray:
+    """The six per-pixel maps of down-sampled frames (T, s, s), concatenated: (6 * s * s,)."""
+    if small.shape[0] < MIN_FRAMES:
+        raise BadInputError(where, f"{small.shape[0]} frame(s); the naive baseline needs at least {MIN_FRAMES}")
     thirds = [p.mean(axis=0) for p in np.array_split(small, 3, axis=0)]
     maps = [small.mean(axis=0), small.std(axis=0), np.abs(np.diff(small, axis=0)).mean(axis=0), *thirds]
     out = np.concatenate([m.ravel() for m in maps])
     if not np.all(np.isfinite(out)):
         raise BadInputError(where, "non-finite pixel values")
     return out
+
+
+def video_features(frames: np.ndarray, size: int, where: str = "<frames>") -> np.ndarray:
+    """The (6 * size * size,) float64 feature vector of one (T, H, W) grey video."""
+    frames = np.asarray(frames)
+    if frames.ndim == 3 and frames.shape[0] < MIN_FRAMES:
+        raise BadInputError(where, f"{frames.shape[0]} frame(s); the naive baseline needs at least {MIN_FRAMES}")
+    return pixel_statistics(downsample(frames, size, where), where)
 
 
 def fit_predict(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, n_classes: int,

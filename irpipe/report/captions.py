@@ -115,7 +115,15 @@ def detection_deviations(config: Mapping, thresholds: Mapping | None = None, att
     src = ("per-class snippet thresholds calibrated on the TRAINING videos (the paper gives th_c no value)"
            if thr == "train" else f"snippet threshold fixed at {thr:g} for every class (a value chosen here; the "
            "paper gives th_c no value)")
-    if d["postprocess"]["class_thresholds"]:
+    if d["postprocess"]["calibrate_on"] == "validation" and thr == "train":
+        src = src.replace("on the TRAINING videos", f"on the {d['train']['validation']['videos']} held-out "
+                          "validation videos of the training set")
+    if d["postprocess"]["method"] == "multi_threshold":
+        mt = d["postprocess"]["multi_threshold"]
+        src = (f"no snippet threshold: candidates are the runs above every threshold of a {mt['step']:g}-step grid, "
+               f"kept by non-maximum suppression at tIoU {mt['nms_tiou']:g} (a deviation: the paper thresholds each "
+               "class once)")
+    elif d["postprocess"]["class_thresholds"]:
         src += f"; overrides {dict(d['postprocess']['class_thresholds'])}"
     if thresholds:
         src += "; used: " + ", ".join(f"{c} {float(t):.2f}" for c, t in thresholds.items())
@@ -130,6 +138,17 @@ def detection_deviations(config: Mapping, thresholds: Mapping | None = None, att
         out.append("FEN L1 normalised per snippet (the public code's) instead of per flow value")
     if d["fen"]["loss_weight"] != 0.7:
         out.append(f"FEN L1 weight {d['fen']['loss_weight']:g} (paper 0.7)")
+    t = d["train"]
+    recipe = [f"{t['epochs']} epochs at lr {t['lr']:g}"]
+    if t["lr_schedule"] != "constant" or t["warmup_epochs"]:
+        recipe.append(f"{t['lr_schedule']} schedule, {t['warmup_epochs']} warm-up epochs")
+    if t["crop_snippets"]:
+        recipe.append(f"random {t['crop_snippets']}-snippet windows of the training videos (augmentation)")
+    if t["validation"]["videos"]:
+        recipe.append(f"{t['validation']['videos']} training videos held out, the epoch of best validation snippet "
+                      "mAP kept (early stopping)")
+    if len(recipe) > 1:
+        out.append("detector training recipe beyond the paper's fixed schedule: " + "; ".join(recipe))
     out.append(f"FEN variant: {d['fen']['pretrain_epochs']} L1-only FEN epochs, then {d['fen']['joint_epochs']} joint "
                "epochs from the SCA (TV-L1) model (budget measure; the paper trains end to end)")
     if d["fen"]["width"] != 1.0:

@@ -32,7 +32,8 @@ def plot_timeline(video_id: str, scores: np.ndarray, n_frames: int, fps: float, 
             ax.axvspan(r.t_start, r.t_end, ymin=0.05, ymax=0.45, color="tab:red", alpha=0.3 + 0.6 * float(r.score),
                        lw=0)
         ax.step(centres, scores[ci], where="mid", color="k", lw=1)
-        ax.axhline(thresholds[c], color="gray", ls="--", lw=0.8)
+        if c in thresholds:  # none with postprocess.method: multi_threshold
+            ax.axhline(thresholds[c], color="gray", ls="--", lw=0.8)
         ax.set_ylim(0, 1)
         ax.set_xlim(0, dur)
         ax.set_ylabel(c)

@@ -19,9 +19,7 @@ the network runs under bf16 autocast; channels_last_3d memory format is used on 
 """
 from __future__ import annotations
 
-import copy
 import logging
-import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -44,6 +42,7 @@ from ..flow.bound import flow_images_reader
 from ..models.c3d import C3D, C3DSpec
 from ..models.dcl import dcl_loss, intra_class_variation, target_codes
 from ..models.pretrained import describe_init, load_port_weights
+from .schedule import BestWeights, lr_factor
 
 log = logging.getLogger(__name__)
 
@@ -91,14 +90,7 @@ class TrainSettings:
         """Learning rate of step ``step`` (0-based): a linear warm-up over ``warmup_steps``, then
         constant or a cosine decay to 0 at ``iterations``. A function of the step alone, so a
         resumed run sets exactly the rates of an uninterrupted one."""
-        factor = 1.0
-        if self.warmup_steps > 0 and step < self.warmup_steps:
-            factor = (step + 1) / self.warmup_steps
-        elif self.lr_schedule == "cosine":
-            span = max(1, self.iterations - self.warmup_steps)
-            factor = 0.5 * (1.0 + math.cos(math.pi * (step - self.warmup_steps) / span))
-        elif self.lr_schedule != "constant":
-            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}")
+        factor = lr_factor(step, self.iterations, self.lr_schedule, self.warmup_steps)
         return self.lr * factor
 
 
@@ -134,28 +126,6 @@ def make_optimizer(model: C3D, settings: TrainSettings) -> torch.optim.Optimizer
     if settings.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     raise ValueError(f"unknown optimizer {settings.optimizer!r}")
-
-
-class BestWeights(torch.nn.Module):
-    """The best validation step so far and a copy of the model's weights then (checkpointed
-    with the run, so a resumed run keeps the best it had seen)."""
-
-    def __init__(self, model: torch.nn.Module):
-        super().__init__()
-        self.model = copy.deepcopy(model)
-        self.register_buffer("step", torch.tensor(-1, dtype=torch.long))
-        self.register_buffer("score", torch.tensor([-math.inf, -math.inf], dtype=torch.float64))
-
-    def offer(self, step: int, score: Sequence[float], model: torch.nn.Module) -> bool:
-        """Keep ``model``'s weights when ``score`` beats the best (lexicographic: accuracy,
-        then minus the loss; ties keep the earlier step)."""
-        new = tuple(float(v) for v in score)
-        if new > tuple(float(v) for v in self.score):
-            self.model.load_state_dict(model.state_dict())
-            self.step.fill_(int(step))
-            self.score.copy_(torch.tensor(new, dtype=torch.float64))
-            return True
-        return False
 
 
 def train(model: C3D, clips: torch.Tensor, labels: np.ndarray, settings: TrainSettings, *, crop: int,
