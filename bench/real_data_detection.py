@@ -56,12 +56,15 @@ def parse_set(items):
 
 def report(jsonl: Path) -> str:
     rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]
-    out = ["| run | variant | mAP@0.1 | 0.2 | 0.3 | 0.4 | 0.5 | avg | best epoch | wall s |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| run | variant | post-processing | mAP@0.1 | 0.2 | 0.3 | 0.4 | 0.5 | avg | best epoch | wall s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         m = r["map"]
+        pp = r.get("postprocess", "")
+        if isinstance(pp, dict):
+            pp = pp["method"] if pp["method"] == "multi_threshold" else f"threshold {pp['threshold']}"
         vals = [100 * m[k] for k in sorted(m)]
-        out.append(f"| {r['name']} | {r['variant']} | " + " | ".join(f"{v:.1f}" for v in vals)
+        out.append(f"| {r['name']} | {r['variant']} | {pp} | " + " | ".join(f"{v:.1f}" for v in vals)
                    + f" | {sum(vals) / len(vals):.1f} | {r.get('best_epoch') or ''} | {r['wall_seconds']:.0f} |")
     return "\n".join(out) + "\n"
 
@@ -108,6 +111,7 @@ def main(argv=None) -> int:
         os.chdir(old)
     row = {"name": args.name or args.recipe + ("" if not args.set else " " + " ".join(args.set)),
            "variant": args.variant, "recipe": args.recipe, "overrides": over, "train": cfg["train"],
+           "postprocess": cfg["postprocess"],
            "map": info["map"], "best_epoch": info.get("best_epoch"), "thresholds": info.get("thresholds"),
            "n_detections": info.get("n_detections"), "wall_seconds": time.time() - t0, "workdir": str(wd),
            "threads": args.threads,
