@@ -32,4 +32,4 @@ def main(smk, run):
         run.log_artifact(smk.output[key])
 
 
-run_script(snakemake, main, section="detection", live=True)
+run_script(snakemake, main, section="detection")  # spooled: a head trains in seconds to minutes

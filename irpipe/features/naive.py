@@ -21,8 +21,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import BadInput, BadInputError, BadInputsError
-from ..eval.classification import classification_metrics
-from .encode import split_table
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +95,7 @@ def naive_split(stores: Mapping[str, str | os.PathLike], splits: pd.DataFrame, s
     original frames). Returns ``metrics`` (one row in the columns of ``metrics.csv``) and
     ``bad`` (the videos left out under ``policy: skip``)."""
     from ..data.stores import read_frames
+    from .encode import split_table  # imports sklearn (seconds): only the recognition baseline needs it
 
     table = split_table(splits, split)
     size = int(cfg["size"])
@@ -126,6 +125,8 @@ def naive_split(stores: Mapping[str, str | os.PathLike], splits: pd.DataFrame, s
         raise BadInputError(f"<split {split}>", "the naive baseline needs training and test videos")
     if len(np.unique(y[tr])) < 2:
         raise BadInputError(f"<split {split}>", "fewer than two classes among the training videos")
+    from ..eval.classification import classification_metrics  # sklearn.metrics: ~1.8 s to import
+
     scores = fit_predict(X[tr], y[tr], X[~tr], n_classes, cfg["C"], cfg["gamma"])
     met = classification_metrics(y[~tr], scores)
     row = {"method": METHOD, "split": int(split), **met, "n_test": int((~tr).sum()), "n_train": int(tr.sum())}

@@ -219,11 +219,16 @@ def csv_equal(a: Path, b: Path, drop: Iterable[str] = ("path",)) -> None:
     pd.testing.assert_frame_equal(da.drop(columns=drop), db.drop(columns=drop), check_exact=True)
 
 
-def assert_same_results(a: Path, b: Path, kinds: Sequence[str] = ("frames", "flow")) -> int:
-    """Same set of stores with identical arrays and attributes; returns how many compared."""
+def assert_same_results(a: Path, b: Path, kinds: Sequence[str] = ("frames", "flow"),
+                        datasets: Sequence[str] | None = None) -> int:
+    """Same set of stores (of ``datasets``, default all) with identical arrays and attributes;
+    returns how many compared."""
     n = 0
     for kind in kinds:
         sa, sb = stores(a, kind), stores(b, kind)
+        if datasets is not None:
+            sa = {k: v for k, v in sa.items() if k.split("/", 1)[0] in datasets}
+            sb = {k: v for k, v in sb.items() if k.split("/", 1)[0] in datasets}
         assert sorted(sa) == sorted(sb), f"{kind}: {sorted(sa)} != {sorted(sb)}"
         for key in sa:
             ca, cb = h5_content(sa[key]), h5_content(sb[key])
