@@ -30,6 +30,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from real_data_recipe import parse_set  # noqa: E402  (bench/ is sys.path[0] when run as a script)
+
 from irpipe.config import deep_update, validate_config  # noqa: E402
 
 RECIPES: dict[str, dict] = {
@@ -40,18 +42,6 @@ RECIPES: dict[str, dict] = {
     "crop": {"train": {"epochs": 150, "crop_snippets": 16}},
     "cos": {"train": {"epochs": 150, "lr_schedule": "cosine", "warmup_epochs": 5}},
 }
-
-
-def parse_set(items):
-    out: dict = {}
-    for item in items:
-        key, _, val = item.partition("=")
-        node = out
-        parts = key.split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = yaml.safe_load(val)
-    return out
 
 
 def report(jsonl: Path) -> str:

@@ -34,13 +34,20 @@ def runs(active: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(d[0::2].tolist(), d[1::2].tolist()))
 
 
+def _snippet_bounds_of(scores: np.ndarray, n_frames: int, fps: float, classes: Sequence[str], video_id: str,
+                       snippet: int) -> np.ndarray:
+    """The video's snippet bounds, checked against the (C, S) scores."""
+    bounds = snippet_bounds(n_frames, fps, snippet)
+    if scores.shape != (len(classes), len(bounds)):
+        raise ValueError(f"{video_id}: scores {scores.shape} but {len(classes)} classes x {len(bounds)} snippets")
+    return bounds
+
+
 def detect(scores: np.ndarray, n_frames: int, fps: float, classes: Sequence[str],
            thresholds: Mapping[str, float], min_durations: Mapping[str, float], video_id: str,
            min_duration_factor: float = 0.5, snippet: int = SNIPPET) -> pd.DataFrame:
     """scores (C, S) -> detections table (video_id, label, t_start, t_end, score)."""
-    bounds = snippet_bounds(n_frames, fps, snippet)
-    if scores.shape != (len(classes), len(bounds)):
-        raise ValueError(f"{video_id}: scores {scores.shape} but {len(classes)} classes x {len(bounds)} snippets")
+    bounds = _snippet_bounds_of(scores, n_frames, fps, classes, video_id, snippet)
     rows = []
     for ci, c in enumerate(classes):
         min_len = min_duration_factor * float(min_durations.get(c, 0.0))
@@ -75,9 +82,7 @@ def detect_multi_threshold(scores: np.ndarray, n_frames: int, fps: float, classe
     greedy non-maximum suppression keeps, in descending score, each candidate whose temporal IoU
     with every kept one is at most ``nms_tiou``. The grouping of multi-threshold proposals used
     by two-stage detectors; not the paper's single-threshold rule (captions say so)."""
-    bounds = snippet_bounds(n_frames, fps, snippet)
-    if scores.shape != (len(classes), len(bounds)):
-        raise ValueError(f"{video_id}: scores {scores.shape} but {len(classes)} classes x {len(bounds)} snippets")
+    bounds = _snippet_bounds_of(scores, n_frames, fps, classes, video_id, snippet)
     rows = []
     for ci, c in enumerate(classes):
         min_len = min_duration_factor * float(min_durations.get(c, 0.0))
