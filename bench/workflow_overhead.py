@@ -9,7 +9,8 @@ inside each job's tracked run: the MLflow child runs' start to end) and the shar
 machine (cores x wall) spent outside job bodies: process starts, imports, the script preamble
 and the scheduler. Job bodies are wall times: run it on a quiet machine.
 
-    python bench/workflow_overhead.py --videos-per-class 34 --per-job 16 --cores 2
+    python bench/workflow_overhead.py --videos-per-class 34 --cores 2          # the embedded default's clips
+    python bench/workflow_overhead.py --light --n-frames 24 --height 48 --width 64 --no-flow --kinds dsift,idt
 
 Writes bench/results/workflow_overhead.{md,json}. Data: SYNTHETIC.
 """
@@ -31,20 +32,30 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from irpipe.io import write_json, write_text  # noqa: E402
+from irpipe.workflow_logic import resolve_videos_per_job  # noqa: E402
 
 PER_VIDEO_RULES = ("frames", "flow", "handcrafted_descriptors")
 
 
-def overlay(videos_per_class: int, n_frames: int, height: int, width: int, per_job: int) -> dict:
-    return {
+def overlay(videos_per_class: int, n_frames: int, height: int, width: int, per_job: int | str,
+            light: bool = False) -> dict:
+    """The embedded default's per-video settings on a larger synthetic set; ``light``: the c3d copy
+    at the decoded size and 8 frames per descriptor video (the first, deliberately light bench)."""
+    out = {
         "dataset": {"detection": {"enabled": False}},
         "synthetic": {"recognition": {"videos_per_class": videos_per_class, "n_frames": n_frames,
                                       "height": height, "width": width}},
         "splits": {"n_splits": 1, "train_per_class": 2, "test_per_class": 1},
-        "frames": {"resize": {"c3d": [height, width]}},
         "sharding": {"videos_per_job": {"recognition": per_job, "detection": 1}},
-        "handcrafted": {"n_frames": 8},
     }
+    if light:
+        out["frames"] = {"resize": {"c3d": [height, width]}}
+        out["handcrafted"] = {"n_frames": 8}
+    return out
+
+
+def per_job_setting(text: str) -> int | str:
+    return text if text == "auto" else int(text)
 
 
 def snakemake(wd: Path, config: Path, cores: int, *args: str) -> subprocess.CompletedProcess:
@@ -108,10 +119,14 @@ def timed_run(base: Path, wd: Path, config: Path, cores: int, kinds, flow: bool 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--videos-per-class", type=int, default=34, help="x 12 classes (34: 408 videos)")
-    ap.add_argument("--n-frames", type=int, default=24)
-    ap.add_argument("--height", type=int, default=48)
-    ap.add_argument("--width", type=int, default=64)
-    ap.add_argument("--per-job", type=int, default=16, help="videos per job of the batched run")
+    ap.add_argument("--n-frames", type=int, default=32, help="frames per clip (32: the embedded default's clips)")
+    ap.add_argument("--height", type=int, default=96)
+    ap.add_argument("--width", type=int, default=128)
+    ap.add_argument("--light", action="store_true",
+                    help="c3d copy at the decoded size and 8 descriptor frames per video (the first bench's light "
+                         "workload: 24 frames at 48x64)")
+    ap.add_argument("--per-job", type=per_job_setting, default="auto",
+                    help="videos per job of the batched run: an integer or auto (the default setting)")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--kinds", default="dsift,osift,idt", help="descriptor kinds to run (comma-separated)")
     ap.add_argument("--no-flow", action="store_true", help="frames and descriptors only (the cheap per-video jobs)")
@@ -124,7 +139,7 @@ def main(argv=None) -> int:
         for name, per_job in (("per_video", 1), ("batched", args.per_job)):
             configs[name] = root / f"{name}.yaml"
             configs[name].write_text(yaml.safe_dump(overlay(args.videos_per_class, args.n_frames, args.height,
-                                                            args.width, per_job)))
+                                                            args.width, per_job, light=args.light)))
         base = root / "base"
         print(f"generating {12 * args.videos_per_class} synthetic clips and their manifest ...", flush=True)
         t0 = time.perf_counter()
@@ -146,20 +161,24 @@ def main(argv=None) -> int:
                     platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
     result = {"machine": f"{cpu_name}, {os.cpu_count()} cores", "cores": args.cores,
               "videos": 12 * args.videos_per_class, "n_frames": args.n_frames,
-              "size": f"{args.height}x{args.width}", "per_job": args.per_job, "kinds": args.kinds, "flow": not args.no_flow, "data": "SYNTHETIC",
+              "size": f"{args.height}x{args.width}", "light": args.light, "per_job": args.per_job,
+              "per_job_resolved": resolve_videos_per_job(args.per_job, 12 * args.videos_per_class),
+              "kinds": args.kinds, "flow": not args.no_flow, "data": "SYNTHETIC",
               "rows": rows,
               "wall_ratio": rows["per_video"]["wall_s"] / rows["batched"]["wall_s"],
               "load_avg_1min_end": os.getloadavg()[0]}
     out = Path(args.out)
     write_json(out.with_suffix(".json"), result)
     lines = ["# Workflow overhead: per-video stages with and without batching (SYNTHETIC data)", "",
-             f"{result['videos']} clips of {args.n_frames} frames at {result['size']}; stages frames, "
+             f"{result['videos']} clips of {args.n_frames} frames at {result['size']}"
+             f"{' (light: c3d copy at that size, 8 descriptor frames)' if args.light else ' (the embedded default per-video settings)'}; stages frames, "
              f"{'' if args.no_flow else 'TV-L1 flow, '}descriptors {args.kinds}; `snakemake --cores {args.cores}` on {result['machine']}; one run "
              f"each, same machine, same session; 1-min load average at the end {result['load_avg_1min_end']:.1f}.",
              "", "| run | jobs | wall s | CPU s (process tree) | job bodies s | share of cores x wall outside job bodies |",
              "|---|---:|---:|---:|---:|---:|"]
     for name, r in rows.items():
-        label = "one job per video" if name == "per_video" else f"{args.per_job} videos per job"
+        label = ("one job per video" if name == "per_video" else
+                 f"{result['per_job_resolved']} videos per job ({args.per_job})")
         lines.append(f"| {label} | {r['jobs']} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | {r['job_body_s']:.0f} | "
                      f"{100 * r['outside_share_of_machine']:.1f} % |")
     lines += ["", f"Wall-time ratio (per video / batched): {result['wall_ratio']:.2f}x."]

@@ -6,12 +6,12 @@ Defaults live in the schema, not in code: validation fills them in. Errors name 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from .errors import ConfigError
@@ -19,7 +19,13 @@ from .errors import ConfigError
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
 
 
-def _extend_with_default(validator_class):
+@functools.lru_cache(maxsize=1)
+def _default_filling_validator():
+    """Draft 2020-12 that fills each absent property's default while validating (jsonschema is
+    imported here, not at module level: every job imports this module for ``config_hash``)."""
+    import jsonschema
+
+    validator_class = jsonschema.Draft202012Validator
     validate_properties = validator_class.VALIDATORS["properties"]
 
     def set_defaults(validator, properties, instance, schema):
@@ -30,9 +36,6 @@ def _extend_with_default(validator_class):
         yield from validate_properties(validator, properties, instance, schema)
 
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
-
-
-_DefaultFilling = _extend_with_default(jsonschema.Draft202012Validator)
 
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
@@ -48,7 +51,7 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
     return schema
 
 
-def _key_path(error: jsonschema.ValidationError) -> str:
+def _key_path(error) -> str:  # a jsonschema.ValidationError
     parts = [str(p) for p in error.absolute_path]
     if error.validator == "additionalProperties":
         # jsonschema reports the parent; name the offending key itself.
@@ -60,19 +63,33 @@ def _key_path(error: jsonschema.ValidationError) -> str:
     return ".".join(parts) or "<root>"
 
 
+def _describe(subschema: dict) -> str:
+    """A oneOf branch in words: 'auto', 'an integer >= 1', ..."""
+    if "const" in subschema:
+        return repr(subschema["const"])
+    kind = subschema.get("type", "value")
+    text = f"an {kind}" if str(kind)[:1] in "aeiou" else f"a {kind}"
+    if "minimum" in subschema:
+        text += f" >= {subschema['minimum']}"
+    return text
+
+
 def validate_config(config: dict, schema: dict | None = None) -> dict:
     """Validate ``config`` in place, filling defaults; raise ConfigError naming the key."""
     schema = schema or load_schema()
     # Fill defaults of nested objects that are absent: validate twice so that defaults of
     # objects created by the first pass are filled too.
     for _ in range(2):
-        errors = sorted(_DefaultFilling(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
+        errors = sorted(_default_filling_validator()(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         lines = []
         for err in errors[:10]:
             key = _key_path(err)
             if err.validator == "additionalProperties":
                 lines.append(f"config key '{key}': unknown key")
+            elif err.validator == "oneOf":
+                options = " or ".join(_describe(sub) for sub in err.validator_value)
+                lines.append(f"config key '{key}': {err.instance!r} is not {options}")
             else:
                 lines.append(f"config key '{key}': {err.message}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))

@@ -7,7 +7,11 @@ folder (a ``directory()`` output). ``sharding.videos_per_job.<dataset>`` sets th
 
 - 1: one job per video; the shard is named after the video;
 - N > 1: ``ceil(n / N)`` shards; a video's shard comes from a stable hash of its id, so that
-  adding a video re-runs its own shard only (while the shard count stays the same).
+  adding a video re-runs its own shard only (while the shard count stays the same);
+- ``auto`` (the default for trimmed clips): about :data:`AUTO_TARGET_SHARDS` shards, of
+  :data:`AUTO_MIN_PER_JOB` to :data:`AUTO_MAX_PER_JOB` videos each: enough shards to keep a
+  workstation's cores busy, few enough that a job's process start is small beside its work,
+  and jobs that grow with the dataset (minutes on a cluster) instead of multiplying.
 
 Every stage that reads per-video stores declares the shard folders it reads and finds each
 video's file in them with :func:`stores_in`: no job reads a file that is not under one of its
@@ -40,21 +44,39 @@ FIGURE_EXTS = ("png", "svg", "pdf", "jpg", "jpeg")
 
 # ---------------------------------------------------------------- shards
 
-def n_shards(n_videos: int, videos_per_job: int) -> int:
-    return max(1, math.ceil(n_videos / max(1, int(videos_per_job))))
+AUTO = "auto"
+AUTO_TARGET_SHARDS = 16
+AUTO_MIN_PER_JOB = 8
+AUTO_MAX_PER_JOB = 64
 
 
-def shard_of(video: str, n: int, videos_per_job: int) -> str:
+def resolve_videos_per_job(setting: int | str, n_videos: int) -> int:
+    """The shard size of ``sharding.videos_per_job.<dataset>`` for a dataset of ``n_videos``:
+    the integer itself, or for ``auto`` ``ceil(n / 16)`` bounded to 8..64 videos per job (the
+    embedded default's 120 clips: 8; 408 clips: 26; 10,000 clips: 64, in 157 shards)."""
+    if isinstance(setting, str):
+        if setting != AUTO:
+            raise ValueError(f"sharding.videos_per_job: {setting!r} is neither a positive integer nor 'auto'")
+        return min(AUTO_MAX_PER_JOB, max(AUTO_MIN_PER_JOB, math.ceil(n_videos / AUTO_TARGET_SHARDS)))
+    return max(1, int(setting))
+
+
+def n_shards(n_videos: int, videos_per_job: int | str) -> int:
+    return max(1, math.ceil(n_videos / resolve_videos_per_job(videos_per_job, n_videos)))
+
+
+def shard_of(video: str, n: int, videos_per_job: int | str) -> str:
     """The shard a video belongs to among ``n`` videos cut into shards of ``videos_per_job``.
 
     crc32 of the id (not Python's salted ``hash``): the same on every machine and run."""
+    videos_per_job = resolve_videos_per_job(videos_per_job, n)
     if videos_per_job <= 1:
         return video
     k = n_shards(n, videos_per_job)
     return f"shard{zlib.crc32(video.encode('utf-8')) % k:03d}of{k:03d}"
 
 
-def make_shards(videos: Iterable[str], videos_per_job: int) -> dict[str, list[str]]:
+def make_shards(videos: Iterable[str], videos_per_job: int | str) -> dict[str, list[str]]:
     """shard name -> its videos (sorted), for the non-empty shards, in name order."""
     videos = sorted(set(videos))
     shards: dict[str, list[str]] = {}
@@ -174,7 +196,8 @@ class WorkflowLogic:
         self.recognition_enabled = bool(ds["recognition"]["enabled"])
         self.detection_enabled = bool(ds["detection"]["enabled"])
         self.splits = list(range(int(config["splits"]["n_splits"])))
-        self.videos_per_job = {d: int(config["sharding"]["videos_per_job"][d]) for d in DATASETS}
+        # an integer, or 'auto' (resolved against the manifest's video count in make_shards)
+        self.videos_per_job = {d: config["sharding"]["videos_per_job"][d] for d in DATASETS}
         c3d = config.get("c3d", {})
         self.c3d_enabled = self.recognition_enabled and bool(c3d.get("enabled", True)) and bool(c3d)
         hc = config.get("handcrafted", {})

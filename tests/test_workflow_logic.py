@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from irpipe.config import validate_config
+from irpipe.errors import ConfigError
 from irpipe.workflow_logic import (
     DETECTION_TRAINED_VARIANTS,
     DETECTION_VARIANTS,
@@ -21,6 +22,7 @@ from irpipe.workflow_logic import (
     make_shards,
     n_shards,
     report_view,
+    resolve_videos_per_job,
     select_stores,
     shard_of,
     stores_in,
@@ -75,6 +77,28 @@ def test_shard_sizes_are_near_the_setting_on_a_large_dataset():
     sizes = [len(v) for v in make_shards([f"video_{i:04d}" for i in range(400)], 8).values()]
     assert len(sizes) == 50 and sum(sizes) == 400
     assert max(sizes) <= 20  # a hash spreads 400 ids over 50 shards without pathological piles
+
+
+def test_auto_shard_size_grows_with_the_dataset_within_its_bounds():
+    # known answers: ceil(n / 16) bounded to 8..64
+    assert [resolve_videos_per_job("auto", n) for n in (1, 120, 128, 129, 408, 1024, 10_000)] == [8, 8, 8, 9, 26, 64, 64]
+    assert resolve_videos_per_job(5, 408) == 5 and resolve_videos_per_job(1, 10_000) == 1
+    assert n_shards(408, "auto") == 16 and n_shards(10_000, "auto") == 157 and n_shards(120, "auto") == 15
+    # the embedded default's 120 clips keep the layout of the old fixed default (8 per job)
+    videos = [f"clip_{i:03d}" for i in range(120)]
+    assert make_shards(videos, "auto") == make_shards(videos, 8)
+    with pytest.raises(ValueError, match="'some'"):
+        resolve_videos_per_job("some", 10)
+
+
+def test_auto_is_the_default_and_the_workflow_resolves_it_against_the_manifest(tmp_path):
+    assert validate_config({})["sharding"]["videos_per_job"] == {"recognition": "auto", "detection": 1}
+    logic = _logic(tmp_path, n_rec=200, per_job=("auto", 1))
+    shards = logic.shards("recognition")
+    assert len(shards) == n_shards(200, 13) == 16 and all(n.endswith("of016") for n in shards)
+    assert sorted(v for vs in shards.values() for v in vs) == sorted(f"v{i:02d}" for i in range(200))
+    with pytest.raises(ConfigError, match="'sharding.videos_per_job.recognition': 'many' is not an integer >= 1 or 'auto'"):
+        validate_config({"sharding": {"videos_per_job": {"recognition": "many"}}})
 
 
 def test_stores_in_reads_files_and_shard_folders(tmp_path):

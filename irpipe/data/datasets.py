@@ -31,6 +31,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from ..errors import BadInput, BadInputError, BadInputsError, ConfigError, handle_bad_input
+from .paths import stored_path  # noqa: F401  (re-exported: manifests record paths with it)
 from .video import VideoInfo, is_sequence, probe_video
 
 log = logging.getLogger(__name__)
@@ -141,17 +142,6 @@ def finish(bad: list[BadInput], policy: str, dataset: str) -> None:
     """Under ``on_bad_input: error``, stop with every bad input found, in one message."""
     if policy == "error" and bad:
         raise BadInputsError(bad, f"the {dataset} manifest")
-
-
-def stored_path(path: str | Path) -> str:
-    """How a manifest records a video's path: relative to the working directory when the
-    file lies inside it (the synthetic set under results/), so that a results folder can be
-    moved and two runs in different folders give identical tables; absolute otherwise."""
-    resolved = Path(path).resolve()
-    try:
-        return str(resolved.relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(resolved)
 
 
 def _has_ext(path: Path, extensions: Iterable[str]) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..io import atomic_dir
 from .agc import gain_attrs, to_uint8
-from .datasets import stored_path
+from .paths import stored_path
 from .sizes import ResizeSpec, cv2_interpolation, interpolation_for, parse_resize
 from .stores import write_arrays
 from .video import DECODER, read_video
