@@ -58,14 +58,32 @@ def per_job_setting(text: str) -> int | str:
     return text if text == "auto" else int(text)
 
 
-def snakemake(wd: Path, config: Path, cores: int, *args: str) -> subprocess.CompletedProcess:
+def _process_cpu_s(pid: int) -> float | None:
+    """utime + stime of one process (not its children) from /proc, or None where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def snakemake(wd: Path, config: Path, cores: int, *args: str, scheduler: str | None = None) -> float | None:
+    """Run Snakemake; return the CPU seconds of its own (scheduler) process, sampled every 0.2 s
+    from /proc while it runs (None without /proc)."""
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(wd),
-           "--cores", str(cores), *args, "--configfile", str(config)]  # --configfile takes many: last
+           "--cores", str(cores), *(["--scheduler", scheduler] if scheduler else []), *args,
+           "--configfile", str(config)]  # --configfile takes many: last
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        raise SystemExit(f"snakemake failed in {wd}:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
-    return out
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
+        main_cpu = None
+        while proc.poll() is None:
+            main_cpu = _process_cpu_s(proc.pid) or main_cpu
+            time.sleep(0.2)
+        if proc.returncode != 0:
+            out.seek(0)
+            raise SystemExit(f"snakemake failed in {wd}:\n{out.read()[-6000:]}")
+    return main_cpu
 
 
 def per_video_targets(wd: Path, config: Path, kinds, flow: bool = True) -> list[str]:
@@ -98,11 +116,12 @@ def job_bodies(wd: Path) -> dict[str, list[float]]:
     return out
 
 
-def timed_run(base: Path, wd: Path, config: Path, cores: int, kinds, flow: bool = True) -> dict:
+def timed_run(base: Path, wd: Path, config: Path, cores: int, kinds, flow: bool = True,
+              scheduler: str | None = None) -> dict:
     shutil.copytree(base, wd, symlinks=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    snakemake(wd, config, cores, *per_video_targets(wd, config, kinds, flow))
+    main_cpu = snakemake(wd, config, cores, *per_video_targets(wd, config, kinds, flow), scheduler=scheduler)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -110,7 +129,7 @@ def timed_run(base: Path, wd: Path, config: Path, cores: int, kinds, flow: bool 
     per_video = {r: bodies.get(r, []) for r in PER_VIDEO_RULES if flow or r != "flow"}
     body_s = sum(sum(v) for v in per_video.values())
     jobs = sum(len(v) for v in per_video.values())
-    return {"wall_s": wall, "cpu_s": cpu, "jobs": jobs, "job_body_s": body_s,
+    return {"wall_s": wall, "cpu_s": cpu, "snakemake_process_cpu_s": main_cpu, "jobs": jobs, "job_body_s": body_s,
             "jobs_per_rule": {r: len(v) for r, v in per_video.items()},
             "body_s_per_rule": {r: round(sum(v), 2) for r, v in per_video.items()},
             "outside_share_of_machine": 1.0 - body_s / (cores * wall)}
@@ -130,8 +149,14 @@ def main(argv=None) -> int:
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--kinds", default="dsift,osift,idt", help="descriptor kinds to run (comma-separated)")
     ap.add_argument("--no-flow", action="store_true", help="frames and descriptors only (the cheap per-video jobs)")
+    ap.add_argument("--runs", default="batched,per_video",
+                    help="runs in order, each batched or per_video, optionally :ilp or :greedy for Snakemake's "
+                         "--scheduler (default: the workflow profile's)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "workflow_overhead"))
     args = ap.parse_args(argv)
+    runs = [tuple((item.split(":") + [None])[:2]) for item in args.runs.split(",")]
+    if not all(kind in ("batched", "per_video") and sched in (None, "ilp", "greedy") for kind, sched in runs):
+        ap.error(f"--runs {args.runs!r}: each item is batched or per_video, optionally :ilp or :greedy")
 
     root = Path(tempfile.mkdtemp(prefix="irpipe-overhead-"))
     try:
@@ -146,14 +171,16 @@ def main(argv=None) -> int:
         snakemake(base, configs["per_video"], args.cores, "results/data/recognition/splits.csv")
         print(f"  {time.perf_counter() - t0:.0f} s", flush=True)
         rows = {}
-        for name in ("batched", "per_video"):
-            print(f"{name}: frames, flow and descriptors ...", flush=True)
-            rows[name] = timed_run(base, root / name, configs[name], args.cores, args.kinds.split(","),
-                                   flow=not args.no_flow)
+        for kind, sched in runs:
+            name = kind if sched is None else f"{kind}:{sched}"
+            print(f"{name}: per-video stages ...", flush=True)
+            rows[name] = timed_run(base, root / name.replace(":", "_"), configs[kind], args.cores,
+                                   args.kinds.split(","), flow=not args.no_flow, scheduler=sched)
             r = rows[name]
-            print(f"  {r['jobs']} jobs, wall {r['wall_s']:.0f} s, CPU {r['cpu_s']:.0f} s, job bodies "
-                  f"{r['job_body_s']:.0f} s, outside job bodies {100 * r['outside_share_of_machine']:.1f} % of "
-                  f"{args.cores} cores x wall", flush=True)
+            print(f"  {r['jobs']} jobs, wall {r['wall_s']:.0f} s, CPU {r['cpu_s']:.0f} s (Snakemake's own process "
+                  f"{r['snakemake_process_cpu_s'] or float('nan'):.0f} s), job bodies {r['job_body_s']:.0f} s, "
+                  f"outside job bodies {100 * r['outside_share_of_machine']:.1f} % of {args.cores} cores x wall",
+                  flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -165,7 +192,8 @@ def main(argv=None) -> int:
               "per_job_resolved": resolve_videos_per_job(args.per_job, 12 * args.videos_per_class),
               "kinds": args.kinds, "flow": not args.no_flow, "data": "SYNTHETIC",
               "rows": rows,
-              "wall_ratio": rows["per_video"]["wall_s"] / rows["batched"]["wall_s"],
+              "wall_ratio": (rows["per_video"]["wall_s"] / rows["batched"]["wall_s"]
+                             if {"per_video", "batched"} <= set(rows) else None),
               "load_avg_1min_end": os.getloadavg()[0]}
     out = Path(args.out)
     write_json(out.with_suffix(".json"), result)
@@ -174,14 +202,19 @@ def main(argv=None) -> int:
              f"{' (light: c3d copy at that size, 8 descriptor frames)' if args.light else ' (the embedded default per-video settings)'}; stages frames, "
              f"{'' if args.no_flow else 'TV-L1 flow, '}descriptors {args.kinds}; `snakemake --cores {args.cores}` on {result['machine']}; one run "
              f"each, same machine, same session; 1-min load average at the end {result['load_avg_1min_end']:.1f}.",
-             "", "| run | jobs | wall s | CPU s (process tree) | job bodies s | share of cores x wall outside job bodies |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "", "| run | scheduler | jobs | wall s | CPU s (process tree) | of which Snakemake's own process | "
+                 "job bodies s | share of cores x wall outside job bodies |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for name, r in rows.items():
-        label = ("one job per video" if name == "per_video" else
+        kind, _, sched = name.partition(":")
+        label = ("one job per video" if kind == "per_video" else
                  f"{result['per_job_resolved']} videos per job ({args.per_job})")
-        lines.append(f"| {label} | {r['jobs']} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | {r['job_body_s']:.0f} | "
+        main_cpu = r["snakemake_process_cpu_s"]
+        lines.append(f"| {label} | {sched or 'profile'} | {r['jobs']} | {r['wall_s']:.0f} | {r['cpu_s']:.0f} | "
+                     f"{'-' if main_cpu is None else f'{main_cpu:.0f}'} | {r['job_body_s']:.0f} | "
                      f"{100 * r['outside_share_of_machine']:.1f} % |")
-    lines += ["", f"Wall-time ratio (per video / batched): {result['wall_ratio']:.2f}x."]
+    if result["wall_ratio"]:
+        lines += ["", f"Wall-time ratio (per video / batched): {result['wall_ratio']:.2f}x."]
     write_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

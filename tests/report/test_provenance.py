@@ -12,9 +12,9 @@ def _default():
     return validate_config({})
 
 
-def test_embedded_default_is_described_as_synthetic_with_its_substitutes():
+def test_embedded_default_is_described_as_synthetic_with_its_substitutes(tmp_path):
     cfg = _default()
-    d = P.describe_dataset(cfg)
+    d = P.describe_dataset(cfg, data_dir=tmp_path)  # not ./results/data: a run in the cwd would answer
     # the classes come from the data: before the manifest job ran, the description says so
     assert d["recognition"]["synthetic"] and d["recognition"]["classes"] == 0
     assert d["recognition"]["classes_source"] == "from the data (manifest not built yet)"
@@ -61,7 +61,8 @@ def test_table_html_shows_the_table_and_escapes_text(tmp_path):
     assert "A&lt;1&gt;" in html and "62.50 ± 12.50" in html and "48.75" in html
 
 
-def test_summary_and_bad_inputs_pages(tmp_path):
+def test_summary_and_bad_inputs_pages(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the page reads ./results/data: not a run that happens to be in the cwd
     cfg = _default()
     P.summary_html(cfg, {"ir.pretrained": "none", "note": "<script>"}, 2, tmp_path / "s.html")
     s = (tmp_path / "s.html").read_text()
