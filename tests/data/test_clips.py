@@ -115,3 +115,49 @@ def test_make_batch_per_clip_statistics():
     std = torch.tensor([[1.0], [5.0]])[:, :, None, None, None]
     out = make_batch(clips, 4, train=False, mean=mean, std=std)
     assert torch.all(out[0] == 0) and torch.all(out[1] == 2.0)
+
+
+def _reference_batch(clips, crop, oy, ox, flip, mean, std, negate):
+    """make_batch written out pixel by pixel in numpy (an independent reference)."""
+    x = clips.numpy()
+    b, length, _, _, c = x.shape
+    out = np.empty((b, 3, length, crop, crop), np.float32)
+    for i in range(b):
+        part = x[i, :, oy[i]:oy[i] + crop, ox[i]:ox[i] + crop].astype(np.int64)   # (L, crop, crop, C)
+        if flip[i]:
+            part = part[:, :, ::-1]
+            if negate and c == 3:
+                part = part.copy()
+                part[..., 0] = 255 - part[..., 0]
+        chw = np.moveaxis(part, -1, 0).astype(np.float32)                         # (C, L, crop, crop)
+        m = mean[i] if isinstance(mean, np.ndarray) else np.float32(mean)
+        s = std[i] if isinstance(std, np.ndarray) else np.float32(std)
+        out[i] = np.broadcast_to((chw - m) / s, (3, length, crop, crop))
+    return out
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("negate", [False, True])
+@pytest.mark.parametrize("per_clip", [False, True])
+def test_make_batch_equals_a_pixel_by_pixel_reference(channels, negate, per_clip):
+    rng = np.random.default_rng(channels + 2 * negate + 4 * per_clip)
+    clips = torch.from_numpy(rng.integers(0, 256, (12, 5, 11, 13, channels), dtype=np.uint8))
+    mean, std = 128.0, 64.0
+    if per_clip:
+        mean = rng.uniform(0, 200, (12, channels, 1, 1, 1)).astype(np.float32)
+        std = rng.uniform(1, 60, (12, channels, 1, 1, 1)).astype(np.float32)
+    targs = (torch.from_numpy(mean), torch.from_numpy(std)) if per_clip else (mean, std)
+    out = make_batch(clips, 7, train=True, generator=torch.Generator().manual_seed(9), mean=targs[0],
+                     std=targs[1], flip_negates_flow_x=negate)
+    g = torch.Generator().manual_seed(9)                       # the same draws, in make_batch's order
+    oy = torch.randint(0, 11 - 7 + 1, (12,), generator=g).tolist()
+    ox = torch.randint(0, 13 - 7 + 1, (12,), generator=g).tolist()
+    flip = (torch.rand(12, generator=g) < 0.5).tolist()
+    assert 0 < sum(flip) < 12
+    assert np.array_equal(out.numpy(), _reference_batch(clips, 7, oy, ox, flip, mean, std, negate))
+    centre = make_batch(clips, 7, train=False, mean=targs[0], std=targs[1], flip_negates_flow_x=negate)
+    assert np.array_equal(centre.numpy(), _reference_batch(clips, 7, [2] * 12, [3] * 12, [False] * 12, mean, std,
+                                                           negate))
+    if channels == 3:  # already in the network's memory format: its input copy is a no-op
+        assert out.is_contiguous(memory_format=torch.channels_last_3d)
+    assert make_batch(clips[:0], 7, train=True, generator=g).shape == (0, 3, 5, 7, 7)
