@@ -5,6 +5,9 @@ checkpoint is always intact. ``load_checkpoint`` uses ``torch.load(weights_only=
 a file carrying a pickled object other than tensors and plain containers is refused with
 an error naming the file, instead of running whatever the pickle asks for. ``save_progress``
 and ``resume`` are the one checkpoint-and-resume protocol of every trainer (C3D, detection).
+A run's fingerprint covers its settings *and the content of what it trains on*
+(``data_digest``): a job that Snakemake re-runs because an input changed (new flow, features
+recomputed) must train afresh, not resume the finished run of the old data.
 """
 from __future__ import annotations
 
@@ -61,6 +64,27 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     if not isinstance(obj, dict):
         raise BadInputError(path, f"expected a dict of tensors, got {type(obj).__name__}")
     return obj
+
+
+def data_digest(*arrays: Any) -> str:
+    """A digest of the dtypes, shapes and bytes of numpy arrays or torch tensors, in order.
+
+    Part of every training fingerprint: video ids alone do not change when a video's frames,
+    flow or features do."""
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        if hasattr(a, "detach"):  # a torch tensor (any device; bfloat16 has no numpy dtype)
+            a = a.detach().cpu()
+            a = a.float() if str(a.dtype) == "torch.bfloat16" else a
+            a = a.numpy()
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape};".encode())
+        h.update(a.reshape(-1).view(np.uint8) if a.size else b"")
+    return h.hexdigest()
 
 
 def save_progress(path: str | os.PathLike, fingerprint: str, progress: int, modules: Mapping[str, Any],

@@ -1,8 +1,9 @@
 """The one checkpoint-and-resume protocol (save_progress / resume) of every trainer."""
+import numpy as np
 import pytest
 import torch
 
-from irpipe.checkpoints import load_checkpoint, resume, save_checkpoint, save_progress
+from irpipe.checkpoints import data_digest, load_checkpoint, resume, save_checkpoint, save_progress
 from irpipe.errors import BadInputError
 
 
@@ -47,3 +48,20 @@ def test_incomplete_checkpoint_is_a_bad_input(tmp_path):
     with pytest.raises(BadInputError, match=r"c\.pt: checkpoint lacks \['model'\]"):
         resume(tmp_path / "c.pt", "fp", {"model": net}, opt)
     assert load_checkpoint(tmp_path / "c.pt")["progress"] == 2
+
+
+def test_data_digest_covers_content_dtype_shape_and_order():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    base = data_digest(a, np.array([1, 2]))
+    assert data_digest(torch.from_numpy(a), torch.tensor([1, 2])) == base      # numpy or torch: same content
+    assert data_digest(np.asfortranarray(a), np.array([1, 2])) == base           # memory layout is not content
+    changed = a.copy()
+    changed[2, 3] = np.nextafter(changed[2, 3], np.float32(99))                   # one value, one ulp
+    assert data_digest(changed, np.array([1, 2])) != base
+    assert data_digest(a.reshape(4, 3), np.array([1, 2])) != base                # shape
+    assert data_digest(a.astype(np.float64), np.array([1, 2])) != base           # dtype
+    assert data_digest(np.array([1, 2]), a) != base                              # order
+    assert data_digest(a[:, ::2]) == data_digest(np.ascontiguousarray(a[:, ::2]))
+    assert data_digest(np.zeros((0, 3))) != data_digest(np.zeros((3, 0)))
+    bf = torch.tensor([1.5, -2.0], dtype=torch.bfloat16)
+    assert data_digest(bf) == data_digest(torch.tensor([1.5, -2.0]))

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..checkpoints import resume, save_progress
+from ..checkpoints import data_digest, resume, save_progress
 from ..config import config_hash
 from ..data import stores
 from ..models.detector import SnippetDetector
@@ -55,6 +55,11 @@ class Clip:
 def _stats(clips: Sequence[Clip], attr: str) -> tuple[np.ndarray, np.ndarray]:
     x = np.concatenate([getattr(c, attr) for c in clips], axis=1)
     return x.mean(1), x.std(1) + 1e-6
+
+
+def _clips_digest(clips: Sequence[Clip]) -> str:
+    """The content of the clips a run trains on (part of its checkpoint fingerprint)."""
+    return data_digest(*(a for c in clips for a in (c.xi, c.xf, c.y) if a is not None))
 
 
 def feature_stats(clips: Sequence[Clip]) -> dict:
@@ -164,7 +169,8 @@ def train_variant(fusion: str, clips: Sequence[Clip], n_classes: int, cfg: Mappi
     opt = torch.optim.Adam(model.parameters(), lr=tcfg["lr"], weight_decay=tcfg["weight_decay"])
     best = BestWeights(model) if val else None
     modules = {"model": model} | ({"best": best} if best is not None else {})
-    key = config_hash({"fusion": fusion, "cfg": dict(cfg), "seed": seed, "videos": [c.video_id for c in clips]})
+    key = config_hash({"fusion": fusion, "cfg": dict(cfg), "seed": seed, "videos": [c.video_id for c in clips],
+                       "data": _clips_digest(clips)})
     start, _ = resume(ckpt_path, key, modules, opt)
     bs = int(tcfg["batch_videos"])
     every = int(tcfg["checkpoint_every"])
@@ -279,7 +285,10 @@ def train_fen_variant(train: Sequence[Clip], test: Sequence[Clip], n_classes: in
     params = list(fen.parameters()) + list(model.parameters())
     opt = torch.optim.Adam(params, lr=fcfg["joint_lr"], weight_decay=cfg["train"]["weight_decay"])
     fm, fs = torch.from_numpy(stats["flow_mean"])[:, None], torch.from_numpy(stats["flow_std"])[:, None]
-    key = config_hash({"cfg": dict(cfg), "seed": seed, "videos": [c.video_id for c in train]})
+    key = config_hash({"cfg": dict(cfg), "seed": seed, "videos": [c.video_id for c in train],
+                       "data": _clips_digest(train),
+                       "frames_flow": data_digest(*(data[c.video_id][k] for c in train for k in (0, 2))),
+                       "init": data_digest(*(init_state or {}).values())})
     start, _ = resume(ckpt_path, key, {"fen": fen, "model": model}, opt)
     for epoch in tqdm(range(start, int(fcfg["joint_epochs"])), desc="FEN joint", mininterval=5):
         model.train()

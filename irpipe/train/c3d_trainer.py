@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..checkpoints import resume, save_checkpoint, save_progress
+from ..checkpoints import data_digest, resume, save_checkpoint, save_progress
 from ..config import config_hash
 from ..data.clips import crop_size, load_clips, make_batch
 from ..devices import resolve_device
@@ -385,7 +385,9 @@ def run_stream(videos, stream: str, alpha: float, c3d: dict, *, seed: int, split
                                "norm": [settings.input_mean, settings.input_std],
                                "alpha": alpha, "seed": run_seed, "spec": asdict(spec),
                                "videos": list(train_set.video_ids), "n_clips": len(train_set),
-                               "pretrained": str(pretrained)})
+                               "pretrained": str(pretrained),
+                               "data": data_digest(fit_set.clips, fit_set.labels,
+                                                   *((val_set.clips, val_set.labels) if val_set is not None else ()))})
     validate = None
     if val_set is not None:
         val_stats = clip_stats(val_set)

@@ -98,9 +98,17 @@ def test_early_stopping_returns_the_best_epochs_weights():
     clips = _clips(8, noise=2.0)
     cfg = _cfg(epochs=12, validation={"videos": 3})
     summary: dict = {}
-    kept, stats = train_variant("ir", clips, C, cfg, seed=1, summary=summary)
+    logged: dict = {}
+    kept, stats = train_variant("ir", clips, C, cfg, seed=1, summary=summary,
+                                log_fn=lambda key, value, step: logged.setdefault(key, {}).update({step: value}))
+    val_map, val_bce = logged["ir.val_snippet_map"], logged["ir.val_bce"]
+    assert sorted(val_map) == list(range(1, 13))                       # validated after every epoch
+    # the kept epoch is the highest validation mAP, lower loss breaking ties, the earliest on a full tie
+    ranked = sorted(val_map, key=lambda e: (-val_map[e], val_bce[e], e))
     best = summary["best_epoch"]
-    assert 1 <= best <= 12 and len(summary["validation_videos"]) == 3
+    assert best == ranked[0] and summary["best_val_snippet_map"] == pytest.approx(max(val_map.values()))
+    assert best < 12                                   # this noisy set peaks early: the kept weights are not the last
+    assert len(summary["validation_videos"]) == 3
     short, _ = train_variant("ir", clips, C, _cfg(epochs=best, validation={"videos": 3}), seed=1)
     for a, b in zip(_params(kept), _params(short)):
         assert torch.equal(a, b)
@@ -170,3 +178,21 @@ def test_multi_threshold_grouping_known_answer():
     assert segs(0.5) == [(2.0, 3.0, 0.9), (1.0, 4.0, 0.6333), (6.0, 8.0, 0.3)]
     assert segs(0.3) == [(2.0, 3.0, 0.9), (6.0, 8.0, 0.3)]          # tIoU([1,4), [2,3)) = 1/3 > 0.3
     assert segs(0.3, min_len=1.5) == [(1.0, 4.0, 0.6333), (6.0, 8.0, 0.3)]  # the 1 s candidate is too short
+
+
+def test_changed_features_train_afresh_instead_of_resuming(tmp_path):
+    """Snakemake re-runs a variant when its features change; the finished checkpoint of the old
+    features (same video ids, same settings) must not be resumed."""
+    ckpt = tmp_path / "ckpt.pt"
+    cfg = _cfg(epochs=4)
+    old = _clips(6)
+    train_variant("ir", old, C, cfg, seed=2, ckpt_path=ckpt)
+    assert load_checkpoint(ckpt)["progress"] == 4
+    new = _clips(6, seed=1)                                       # same ids, other feature values
+    assert [c.video_id for c in new] == [c.video_id for c in old]
+    resumed, _ = train_variant("ir", new, C, cfg, seed=2, ckpt_path=ckpt)
+    fresh, _ = train_variant("ir", new, C, cfg, seed=2)
+    stale, _ = train_variant("ir", old, C, cfg, seed=2)
+    for a, b in zip(_params(resumed), _params(fresh)):
+        assert torch.equal(a, b)
+    assert any(not torch.equal(a, b) for a, b in zip(_params(resumed), _params(stale)))

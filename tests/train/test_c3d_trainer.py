@@ -247,3 +247,29 @@ def test_run_stream_with_the_real_data_recipe_options(tmp_path):
     assert a["n_val_videos"] == 3 and a["best_step"] == res.summary["best_step"]
     # test clips stay non-overlapping: 34 frames -> 2 clips of 16
     assert read_predictions(tmp_path / "p.h5")["n_clips"].tolist() == [2] * 15
+
+
+def test_changed_clips_train_afresh_instead_of_resuming(tmp_path):
+    """A re-run with other frames under the same video ids (the job's input changed) must not
+    resume the old data's finished checkpoint: it equals a fresh run on the new data."""
+    torch.set_num_threads(1)
+    cfg = validate_config({"c3d": {"model": {"width_scale": 0.0625, "fc_dim": 16, "dropout": 0.0},
+                                   # fixed scaling: training-set statistics would change with the data too
+                                   "clips": {"crop": 16, "normalise": "fixed"},
+                                   "train": {"iterations": 4, "batch_size": 4,
+                                                                    "checkpoint_every": 2, "optimizer": "adam"}}})
+    kw = dict(seed=0, split=0, n_classes=2)
+
+    def run(data_seed, name, ckpt=None):
+        videos = make_dataset(tmp_path / f"data{data_seed}", n_classes=2, per_class=3, n_train=2, n_frames=17,
+                              h=20, w=24, seed=data_seed)
+        run_stream(videos.assign(path=videos["frames"]), "ir", 0.0, cfg["c3d"], **kw,
+                   out_path=tmp_path / f"{name}.h5", checkpoint_path=ckpt, model_path=tmp_path / f"{name}.pt")
+        return load_checkpoint(tmp_path / f"{name}.pt")["model"]
+
+    ckpt = tmp_path / "ck.pt"
+    old = run(0, "old", ckpt)
+    assert load_checkpoint(ckpt)["progress"] == 4
+    resumed, fresh = run(1, "resumed", ckpt), run(1, "fresh")
+    assert all(torch.equal(resumed[k], fresh[k]) for k in fresh)
+    assert any(not torch.equal(old[k], fresh[k]) for k in fresh)
