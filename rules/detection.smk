@@ -5,6 +5,9 @@
 # Trained variants resume from checkpoint.pt beside their outputs (undeclared resume state).
 # priority 1 on the long detection jobs: Snakemake otherwise leaves them until the C3D jobs are
 # done, and on two cores the run ended with one core idle beside them (measured: 214 s of 1406).
+# The features job has one thread: with two it waited for both cores to be free at once, which on a
+# two-core machine busy with one-thread jobs happens only when nothing else is left (measured: the
+# recognition features and the recognition-mode table ran alone at the end, 90 s on one core).
 # detection.seeds = n trains every variant n times (seed index 0..n-1, one job each): index 0 in
 # variants/<variant>/ (rules detection_variant, detection_late_fusion), index k >= 1 in
 # variants/<variant>/seed<k>/ (the *_seed rules, the same rules with a {seed} wildcard).
@@ -21,7 +24,7 @@ rule detection_features:
     benchmark:
         "results/benchmarks/detection_features/{dataset}.tsv"
     priority: 1
-    threads: 2
+    threads: 1
     resources:
         mem_mb=6000,
         runtime=60,

@@ -20,6 +20,7 @@ rule flow:
         "results/logs/flow/{dataset}/{shard}.log",
     benchmark:
         "results/benchmarks/flow/{dataset}/{shard}.tsv"
+    priority: 1  # the flow stream's C3D jobs and the I3D features wait for every shard (rules/data.smk)
     conda:
         CONDA_ENV
     resources:
