@@ -2,7 +2,8 @@
 # Frozen I3D features are extracted once per dataset and shared by every variant; each
 # variant of Tables III-V is one job (one thread: its tensors are small); the FEN variant
 # also reads frames and TV-L1 flow, and starts from the SCA (TV-L1) model.pt (a declared input).
-# Trained variants resume from checkpoint.pt beside their outputs (undeclared resume state).
+# Trained variants resume from checkpoint.pt beside their outputs (undeclared resume state,
+# fingerprinted by the settings and the content of the features: changed inputs train afresh).
 # priority 1 on the long detection jobs: Snakemake otherwise leaves them until the C3D jobs are
 # done, and on two cores the run ended with one core idle beside them (measured: 214 s of 1406).
 # The features job has one thread: with two it waited for both cores to be free at once, which on a
