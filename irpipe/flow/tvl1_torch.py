@@ -54,6 +54,7 @@ import functools
 import logging
 from typing import Mapping
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -133,22 +134,25 @@ def warp_bicubic(src: torch.Tensor, map_x: torch.Tensor, map_y: torch.Tensor) ->
     wp = w + 2 * pad
     x0 = torch.floor(map_x)
     y0 = torch.floor(map_y)
-    wx = _cubic_weights(map_x - x0)
-    wy = _cubic_weights(map_y - y0)
+    wx = torch.stack(_cubic_weights(map_x - x0), dim=1).unsqueeze(1).unsqueeze(1)  # (B, 1, 1, 4, H, W)
+    wy = torch.stack(_cubic_weights(map_y - y0), dim=1).unsqueeze(1)  # (B, 1, 4, H, W)
     # clamp in float first so huge coordinates cannot overflow the integer cast
     x0 = x0.clamp(-pad, w + pad).to(torch.int64) + pad - 1
     y0 = y0.clamp(-pad, h + pad).to(torch.int64) + pad - 1
-    cols = [(x0 + k).clamp_(0, wp - 1) for k in range(4)]
-    out = None
-    for ky in range(4):
-        row = (y0 + ky).clamp_(0, h + 2 * pad - 1) * wp
-        acc = None
-        for kx in range(4):
-            idx = (row + cols[kx]).reshape(b, 1, -1).expand(b, c, -1)
-            tap = torch.gather(srcp, 2, idx).reshape(b, c, h, w) * wx[kx].unsqueeze(1)
-            acc = tap if acc is None else acc + tap
-        acc = acc * wy[ky].unsqueeze(1)
-        out = acc if out is None else out + acc
+    k = torch.arange(4, device=src.device).view(1, 4, 1, 1)
+    cols = (x0.unsqueeze(1) + k).clamp_(0, wp - 1)
+    rows = (y0.unsqueeze(1) + k).clamp_(0, h + 2 * pad - 1) * wp
+    # all 16 taps in one gather: (B, C, 4 rows, 4 columns, H, W); then the same sums as one tap
+    # at a time, in the same order (columns left to right, then rows top to bottom)
+    idx = (rows.unsqueeze(2) + cols.unsqueeze(1)).reshape(b, 1, -1).expand(b, c, -1)
+    taps = torch.gather(srcp, 2, idx).reshape(b, c, 4, 4, h, w).mul_(wx)
+    acc = taps[:, :, :, 0] + taps[:, :, :, 1]
+    acc += taps[:, :, :, 2]
+    acc += taps[:, :, :, 3]
+    acc.mul_(wy)
+    out = acc[:, :, 0] + acc[:, :, 1]
+    out += acc[:, :, 2]
+    out += acc[:, :, 3]
     return out
 
 
@@ -280,6 +284,30 @@ def median_filter_eager(u: torch.Tensor, ksize: int) -> torch.Tensor:
     return slots[out_slot].reshape(*lead, h, w)
 
 
+def median_filter_cv2(u: torch.Tensor, ksize: int) -> torch.Tensor:
+    """:func:`median_filter` by ``cv2.medianBlur`` itself, for float32 CPU tensors and ksize 3 or
+    5 (what cv2 supports for float32). The result is the same values (a median selects one of
+    its inputs, whichever network finds it): about 20x faster than the torch network on the CPU,
+    where the median was a quarter of the solver's time (measured, docs/tvl1.md).
+
+    All planes go through one cv2 call as one tall image: each plane gets its replicated border
+    rows from ``F.pad``; cv2's own replicated border supplies the columns, and the output rows
+    that straddle two planes are the pad rows, which are dropped."""
+    r = ksize // 2
+    lead = u.shape[:-2]
+    h, w = u.shape[-2:]
+    planes = F.pad(u.reshape(-1, 1, h, w), (0, 0, r, r), mode="replicate")
+    tall = cv2.medianBlur(planes.reshape(-1, w).numpy(), ksize)
+    return torch.from_numpy(tall).reshape(-1, h + 2 * r, w)[:, r:r + h].reshape(*lead, h, w)
+
+
+def median_filter_fast(u: torch.Tensor, ksize: int) -> torch.Tensor:
+    """The eager median: by cv2 where it can (CPU, float32, ksize 3 or 5), else the torch network."""
+    if u.device.type == "cpu" and u.dtype == torch.float32 and ksize in (3, 5):
+        return median_filter_cv2(u, ksize)
+    return median_filter_eager(u, ksize)
+
+
 class TorchTVL1:
     """Batched TV-L1 flow on CPU or CUDA, matching OpenCV's DualTVL1 (see module docstring).
 
@@ -315,7 +343,7 @@ class TorchTVL1:
         self.dtype = dtype
         self.sync_every = int(sync_every) if sync_every else 8
         self._step = _step
-        self._median = median_filter_eager
+        self._median = median_filter_fast
         self._compiled = bool(compile)
         if compile:
             self._step = torch.compile(_step, dynamic=compile_dynamic)
@@ -470,36 +498,40 @@ class TorchTVL1:
         to the full tensors and dropped from the working batch, so no work is spent on them
         (one host sync per step: the CPU default).  Returns (u, px, py, steps run)."""
         p = self.params
-        step = self._step if self._compiled else functools.partial(_step_eager, workspace=self._workspace)
+        consts = (eps_scaled, l_t, theta, taut)
+        make = (functools.partial(_CompiledStepper, self._step) if self._compiled
+                else functools.partial(_EagerStepper, workspace=self._workspace))
+        # the dual variables of both directions in one tensor (B, 2, C, H, W): one update for both;
+        # stacking copies them, so the caller's px, py are never written
+        dual = torch.stack([px, py], dim=1)
         idx = None  # positions in the full batch of the working pairs (None: all of them)
-        # px, py are fresh per level and updated in place by the eager step: work on copies so
-        # that the write-back below never reads half-updated values
-        cu, cpx, cpy, cg, crho, cinv = u, px.clone(), py.clone(), g, rho_c, inv_grad
+        stepper = make(u, dual, g, rho_c, inv_grad, consts)
         n = 0
         for _outer in range(int(p["outer_iterations"])):
             if mf > 1:
-                cu = self._median_uv(cu, mf)
+                stepper.load_u(self._median_uv(stepper.u, mf))
             for _inner in range(int(p["inner_iterations"])):
-                cu, cpx, cpy, still = step(cu, cpx, cpy, cg, crho, cinv, None, eps_scaled, l_t, theta, taut)
+                still = stepper.step()
                 n += 1
-                self.last_stats["pair_steps"] += cu.shape[0]
+                self.last_stats["pair_steps"] += stepper.batch
                 if bool(still.all()):
                     continue
                 stop = (~still).nonzero().squeeze(1)
                 keep = still.nonzero().squeeze(1)
                 if idx is None:
-                    u, px, py = u.clone(), px.clone(), py.clone()  # never write into the caller's tensors
+                    # a fresh tensor, never the caller's (which may be a buffer the stepper
+                    # writes): every row is written, stopped pairs now, the others at the end
+                    u = torch.empty_like(u)
                 tgt = stop if idx is None else idx[stop]
-                u[tgt], px[tgt], py[tgt] = cu[stop], cpx[stop], cpy[stop]
+                u[tgt], dual[tgt] = stepper.u[stop], stepper.dual[stop]
                 if keep.numel() == 0:
-                    return u, px, py, n
+                    return u, dual[:, 0], dual[:, 1], n
                 idx = keep if idx is None else idx[keep]
-                cu, cpx, cpy = cu[keep], cpx[keep], cpy[keep]
-                cg, crho, cinv = g[idx], rho_c[idx], inv_grad[idx]
+                stepper = make(stepper.u[keep], stepper.dual[keep], g[idx], rho_c[idx], inv_grad[idx], consts)
         if idx is None:
-            return cu, cpx, cpy, n
-        u[idx], px[idx], py[idx] = cu, cpx, cpy
-        return u, px, py, n
+            return stepper.u, stepper.dual[:, 0], stepper.dual[:, 1], n
+        u[idx], dual[idx] = stepper.u, stepper.dual
+        return u, dual[:, 0], dual[:, 1], n
 
     def _iterate_masked(self, u, px, py, g, rho_c, inv_grad, eps_scaled, l_t, theta, taut, mf):
         """The iterations of one warp with fixed shapes: pairs that have stopped are frozen by a
@@ -564,47 +596,112 @@ def _step(u: torch.Tensor, px: torch.Tensor, py: torch.Tensor, g: torch.Tensor,
             active & still)
 
 
-def _step_eager(u: torch.Tensor, px: torch.Tensor, py: torch.Tensor, g: torch.Tensor,
-                rho_c: torch.Tensor, inv_grad: torch.Tensor, active: torch.Tensor | None,
-                eps_scaled: float, l_t: float, theta: float, taut: float, workspace: dict | None = None):
-    """:func:`_step` for eager mode: the same arithmetic in about 22 kernels instead of ~37
-    (fused multiply-adds, ``out=`` into views, in-place updates of p). ``px``/``py`` are updated
-    in place; only used unmasked (``active`` None) by the compact path.
+class _EagerStepper:
+    """:func:`_step` for eager mode on one working batch of the compact path: the same
+    arithmetic in 20 kernels instead of ~37 (fused multiply-adds, ``out=`` into buffers,
+    in-place updates of the dual variables), unmasked.
 
-    ``workspace`` (a dict owned by the caller) keeps the scratch tensors of a level between
-    steps: on the CPU a fresh allocation per intermediate cost more than the arithmetic."""
-    assert active is None
+    On the CPU at these sizes a step's cost was as much bookkeeping as arithmetic (profiled at
+    26x33, 16 pairs: ~230 of 470 us per step are dispatch): so every view a step reads or
+    writes is made once here, not per step; u alternates between two buffers instead of a fresh
+    tensor per step; both dual directions live in one (B, 2, C, H, W) tensor (one update for
+    both); and the thresholding multiplies by a precomputed ``-1/|grad|`` (exactly the negated
+    product: IEEE rounding is symmetric in sign).  Scratch buffers live in ``workspace`` (a dict
+    owned by the solver, kept per level size and grown when the batch grows); a new stepper is
+    made whenever the batch shrinks.
+    """
+
+    def __init__(self, u, dual, g, rho_c, inv_grad, consts, workspace: dict | None = None):
+        b, c = u.shape[:2]
+        self.batch = b
+        self.eps_scaled, self.l_t, self.theta, self.taut = consts
+        # the buffers' views are the same for every stepper of a batch size: made once per call
+        vars(self).update(_buffer_views({} if workspace is None else workspace, u, consts))
+        self.g, self.rho_c, self.neg_inv_grad = g, rho_c, torch.neg(inv_grad)
+        self.g_c = [g[:, k:k + 1] for k in range(c)]
+        self.dual = dual
+        self.px, self.py = dual[:, 0], dual[:, 1]
+        self.px_left, self.py_up = self.px[..., :-1], self.py[..., :-1, :]
+        self.cur = 0
+        self.load_u(u)
+
+    @property
+    def u(self) -> torch.Tensor:
+        return self.bufs[self.cur]
+
+    def load_u(self, u: torch.Tensor) -> None:
+        if u is not self.bufs[self.cur]:
+            self.bufs[self.cur].copy_(u)
+
+    def step(self) -> torch.Tensor:
+        """One step; returns the (B,) mask of pairs whose u still changed by more than epsilon."""
+        u, u_c = self.views[self.cur][:2]
+        u_new, _, right, left, down, up = self.views[1 - self.cur]
+        rho = torch.addcmul(self.rho_c, self.g_c[0], u_c[0], out=self.rho)
+        for k in range(1, len(u_c)):
+            rho.addcmul_(self.g_c[k], u_c[k])
+        fac = rho.mul_(self.neg_inv_grad).clamp_(-self.l_t, self.l_t)  # thresholding operator TH
+        # divergence of p with backward differences, p = 0 outside the image
+        torch.add(self.px, self.py, out=self.div)
+        self.div_x.sub_(self.px_left)
+        self.div_y.sub_(self.py_up)
+        torch.addcmul(u, self.g, fac, out=u_new)  # v = u + fac*g
+        u_new.add_(self.div, alpha=self.theta)  # u = v + theta*div(p)
+        torch.sub(u_new, u, out=self.d)
+        err = self.d.mul_(self.d).sum(dim=(1, 2, 3))
+        # forward differences of the new u, then p = (p + taut grad u) / (1 + taut |grad u|)
+        torch.sub(right, left, out=self.dx_out)
+        torch.sub(down, up, out=self.dy_out)
+        torch.hypot(self.dx, self.dy, out=self.ng).mul_(self.taut_t).add_(self.one_t)  # OpenCV uses hypot too
+        self.dual.add_(self.dxy, alpha=self.taut).div_(self.ng_dual)
+        self.cur = 1 - self.cur
+        return err > self.eps_t
+
+
+def _buffer_views(workspace: dict, u: torch.Tensor, consts: tuple) -> dict:
+    """Scratch buffers of an :class:`_EagerStepper` for a (B, C, H, W) ``u`` and the views its
+    step reads and writes, from ``workspace`` (per level size; grown when the batch grows)."""
     b, c, h, w = u.shape
-    rho, div, d, ux, uy, ng = _scratch(workspace, b, c, h, w, u)
-    torch.addcmul(rho_c, g[:, :1], u[:, :1], out=rho)
-    for k in range(1, c):
-        rho.addcmul_(g[:, k:k + 1], u[:, k:k + 1])
-    fac = rho.mul_(inv_grad).neg_().clamp_(-l_t, l_t)
-    torch.add(px, py, out=div)
-    div[..., 1:].sub_(px[..., :-1])
-    div[..., 1:, :].sub_(py[..., :-1, :])
-    u_new = torch.addcmul(u, g, fac)
-    u_new.add_(div, alpha=theta)
-    torch.sub(u_new, u, out=d)
-    err = d.mul_(d).sum(dim=(1, 2, 3))
-    # ux's last column and uy's last row are zero from allocation and never written
-    torch.sub(u_new[..., 1:], u_new[..., :-1], out=ux[..., :-1])
-    torch.sub(u_new[..., 1:, :], u_new[..., :-1, :], out=uy[..., :-1, :])
-    torch.hypot(ux, uy, out=ng).mul_(taut).add_(1.0)
-    px.add_(ux, alpha=taut).div_(ng)
-    py.add_(uy, alpha=taut).div_(ng)
-    return u_new, px, py, err > eps_scaled
+    key = (c, h, w, u.dtype, u.device)
+    entry = workspace.get(key)
+    if entry is None or entry[0][0].shape[0] < b:
+        # rho, div, d, ng, u (two, alternating), and the forward differences (x, y) of u; the
+        # differences' last column (x) and last row (y) are never written: zero from allocation
+        bufs = [u.new_zeros((b, 1, h, w))] + [u.new_zeros((b, c, h, w)) for _ in range(5)] + \
+            [u.new_zeros((b, 2, c, h, w))]
+        entry = workspace[key] = (bufs, {})
+    bufs, made = entry
+    vkey = (b, consts)
+    if vkey not in made:
+        rho, div, d, ng, ua, ub, dxy = [t[:b] for t in bufs]
+        dx, dy = dxy[:, 0], dxy[:, 1]
+        eps_scaled, _, _, taut = consts
+        made[vkey] = {
+            "rho": rho, "div": div, "d": d, "ng": ng, "dxy": dxy, "dx": dx, "dy": dy,
+            "div_x": div[..., 1:], "div_y": div[..., 1:, :], "dx_out": dx[..., :-1], "dy_out": dy[..., :-1, :],
+            "ng_dual": ng.unsqueeze(1), "bufs": (ua, ub),
+            "views": [(t, [t[:, k:k + 1] for k in range(c)], t[..., 1:], t[..., :-1], t[..., 1:, :], t[..., :-1, :])
+                      for t in (ua, ub)],
+            # Python numbers in a tensor op are turned into tensors on every call (~6 us each)
+            "taut_t": torch.tensor(taut, dtype=u.dtype, device=u.device),
+            "one_t": torch.tensor(1.0, dtype=u.dtype, device=u.device),
+            "eps_t": torch.tensor(eps_scaled, dtype=u.dtype, device=u.device),
+        }
+    return made[vkey]
 
 
-def _scratch(workspace: dict | None, b: int, c: int, h: int, w: int, like: torch.Tensor) -> list[torch.Tensor]:
-    """Scratch tensors (rho, div, d, ux, uy, ng) for a (b, c, h, w) step, taken from
-    ``workspace`` (kept per level size, sliced to the batch; grown when the batch grows)."""
-    def make(n):
-        return [like.new_zeros((n, 1, h, w))] + [like.new_zeros((n, c, h, w)) for _ in range(5)]
-    if workspace is None:
-        return make(b)
-    key = (c, h, w, like.dtype, like.device)
-    bufs = workspace.get(key)
-    if bufs is None or bufs[0].shape[0] < b:
-        bufs = workspace[key] = make(b)
-    return [t[:b] for t in bufs]
+class _CompiledStepper:
+    """The compact path's stepper interface around the (compiled) functional :func:`_step`."""
+
+    def __init__(self, step_fn, u, dual, g, rho_c, inv_grad, consts):
+        self.step_fn, self.u, self.dual = step_fn, u, dual
+        self.batch = u.shape[0]
+        self.args = (g, rho_c, inv_grad, None, *consts)
+
+    def load_u(self, u: torch.Tensor) -> None:
+        self.u = u
+
+    def step(self) -> torch.Tensor:
+        self.u, px, py, still = self.step_fn(self.u, self.dual[:, 0], self.dual[:, 1], *self.args)
+        self.dual = torch.stack([px, py], dim=1)
+        return still

@@ -19,6 +19,7 @@ from irpipe.flow.tvl1_torch import (
     centered_gradient,
     linear_resize_matrix,
     median_filter,
+    median_filter_cv2,
     median_filter_eager,
     pyramid_sizes,
     selection_program,
@@ -131,6 +132,29 @@ def test_median_filter_equals_cv2_medianblur(ksize):
     assert np.array_equal(median_filter_eager(torch.from_numpy(u[:, None]), ksize).numpy()[:, 0], ref)
 
 
+@pytest.mark.parametrize("ksize", [3, 5])
+@pytest.mark.parametrize("shape", [(4, 2, 26, 33), (2, 3, 5, 7), (1, 1, 64, 80)])
+def test_cv2_median_equals_the_torch_network_bit_for_bit(ksize, shape):
+    """The CPU median (all planes through one cv2.medianBlur as one tall image) against the
+    torch selection network: the same values exactly, with ties, plateaus on plane borders
+    (where a wrong row offset between stacked planes would show) and a 3-component lead."""
+    rng = np.random.default_rng(sum(shape) + ksize)
+    u = rng.normal(size=shape).astype(np.float32)
+    u[..., ::3, :] = 0.25
+    u[0, 0, :2] = 9.0   # top rows of the first plane: read by its own border, not the next plane
+    u[-1, -1, -2:] = -9.0
+    t = torch.from_numpy(u)
+    got = median_filter_cv2(t, ksize)
+    assert got.shape == t.shape and got.dtype == torch.float32
+    assert torch.equal(got, median_filter_eager(t, ksize))
+    # and the independent reference: numpy's median of each replicated-border window
+    r = ksize // 2
+    flat = u.reshape(-1, *shape[-2:])
+    padded = np.pad(flat, ((0, 0), (r, r), (r, r)), mode="edge")
+    win = np.lib.stride_tricks.sliding_window_view(padded, (ksize, ksize), axis=(1, 2))
+    assert np.array_equal(got.numpy().reshape(flat.shape), np.median(win, axis=(-2, -1)).astype(np.float32))
+
+
 def test_selection_program_selects_rank():
     rng = np.random.default_rng(5)
     ops, out = selection_program(9, 4)
@@ -157,6 +181,102 @@ def test_bicubic_warp_matches_cv2_remap_inside_border_and_far_out():
     assert torch.equal(ident, src)
 
 
+def _warp_one_tap_at_a_time(src, map_x, map_y):
+    """The bicubic warp as 16 separate gathers, summed columns left to right then rows top to
+    bottom: the reference for the batched warp's order of operations."""
+    b, c, h, w = src.shape
+    pad = 3
+    srcp = torch.nn.functional.pad(src, (pad, pad, pad, pad)).reshape(b, c, -1)
+    wp = w + 2 * pad
+    x0f, y0f = torch.floor(map_x), torch.floor(map_y)
+    a = -0.75
+
+    def weights(t):
+        t1, s = t + 1.0, 1.0 - t
+        w0 = ((a * t1 - 5.0 * a) * t1 + 8.0 * a) * t1 - 4.0 * a
+        w1 = ((a + 2.0) * t - (a + 3.0)) * t * t + 1.0
+        w2 = ((a + 2.0) * s - (a + 3.0)) * s * s + 1.0
+        return [w0, w1, w2, 1.0 - w0 - w1 - w2]
+
+    wx, wy = weights(map_x - x0f), weights(map_y - y0f)
+    x0 = x0f.clamp(-pad, w + pad).long() + pad - 1
+    y0 = y0f.clamp(-pad, h + pad).long() + pad - 1
+    out = None
+    for ky in range(4):
+        row = (y0 + ky).clamp(0, h + 2 * pad - 1) * wp
+        acc = None
+        for kx in range(4):
+            idx = (row + (x0 + kx).clamp(0, wp - 1)).reshape(b, 1, -1).expand(b, c, -1)
+            tap = torch.gather(srcp, 2, idx).reshape(b, c, h, w) * wx[kx].unsqueeze(1)
+            acc = tap if acc is None else acc + tap
+        acc = acc * wy[ky].unsqueeze(1)
+        out = acc if out is None else out + acc
+    return out
+
+
+def test_batched_warp_equals_one_tap_at_a_time_bit_for_bit():
+    g = torch.Generator().manual_seed(11)
+    for b, c, h, w in [(3, 3, 26, 33), (1, 2, 7, 9)]:
+        src = torch.rand(b, c, h, w, generator=g) * 255
+        mx = torch.arange(w, dtype=torch.float32).view(1, 1, w) + torch.randn(b, h, w, generator=g) * 3
+        my = torch.arange(h, dtype=torch.float32).view(1, h, 1) + torch.randn(b, h, w, generator=g) * 3
+        mx[0, 0, :3] = torch.tensor([1e9, -1e9, -2.5])  # far outside and partly outside
+        assert torch.equal(warp_bicubic(src, mx, my), _warp_one_tap_at_a_time(src, mx, my))
+
+
+class _PlainStepper:
+    """The eager step written out of place, one kernel per operation in the step's order: the
+    reference for the stepper's buffers, views and fused updates (same kernels, same roundings)."""
+
+    def __init__(self, u, dual, g, rho_c, inv_grad, consts):
+        self.u, self.dual, self.g, self.rho_c, self.inv_grad = u, dual, g, rho_c, inv_grad
+        self.eps, self.l_t, self.theta, self.taut = consts
+        self.batch = u.shape[0]
+
+    def load_u(self, u):
+        self.u = u
+
+    def step(self):
+        u, g = self.u, self.g
+        px, py = self.dual[:, 0], self.dual[:, 1]
+        rho = torch.addcmul(self.rho_c, g[:, :1], u[:, :1])
+        for k in range(1, u.shape[1]):
+            rho = torch.addcmul(rho, g[:, k:k + 1], u[:, k:k + 1])
+        fac = torch.neg(rho * self.inv_grad).clamp(-self.l_t, self.l_t)
+        div = px + py
+        div[..., 1:] -= px[..., :-1]
+        div[..., 1:, :] -= py[..., :-1, :]
+        u_new = torch.add(torch.addcmul(u, g, fac), div, alpha=self.theta)
+        d = u_new - u
+        err = (d * d).sum(dim=(1, 2, 3))
+        ux, uy = torch.zeros_like(u), torch.zeros_like(u)
+        ux[..., :-1] = u_new[..., 1:] - u_new[..., :-1]
+        uy[..., :-1, :] = u_new[..., 1:, :] - u_new[..., :-1, :]
+        ng = torch.hypot(ux, uy) * self.taut + 1.0
+        self.dual = torch.stack([torch.add(px, ux, alpha=self.taut) / ng,
+                                 torch.add(py, uy, alpha=self.taut) / ng], dim=1)
+        self.u = u_new
+        return err > self.eps
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.2])
+def test_eager_stepper_equals_the_plain_step_bit_for_bit(monkeypatch, gamma):
+    """The whole solver with the CPU stepper against the same solver with the plain reference
+    step: identical flow, with pairs stopping at different steps (the batch shrinks, buffers
+    are reused at smaller batch sizes) and with the third (gamma) component."""
+    import irpipe.flow.tvl1_torch as mod
+    params = {**DEFAULTS, "gamma": gamma, "nscales": 3, "warps": 3, "outer_iterations": 4}
+    p0, p1 = affine_pairs("translation", 4, 32, 40, seed=9)
+    p1[0] = p0[0]  # a still pair stops first
+    tv = TorchTVL1(params)
+    fast = tv.compute(p0, p1)
+    assert tv.last_stats["pair_steps"] < tv.last_stats["batch_steps"]  # the batch did shrink
+    monkeypatch.setattr(mod, "_EagerStepper", lambda *a, workspace=None: _PlainStepper(*a))
+    plain = TorchTVL1(params).compute(p0, p1)
+    assert np.array_equal(fast, plain)
+    assert np.abs(fast[1:]).max() > 0.5  # there is motion to get right
+
+
 # ---------------------------------------------------------------------------- API and errors
 
 def test_api_shapes_dtype_and_single_pair():
@@ -178,7 +298,7 @@ def test_compact_and_masked_batching_agree_and_count_steps(monkeypatch):
     Both paths are given the same step arithmetic (the eager in-place step rounds differently,
     and 7500 iterations amplify rounding differences: that is what the OpenCV tests bound)."""
     import irpipe.flow.tvl1_torch as mod
-    monkeypatch.setattr(mod, "_step_eager", lambda *a, workspace=None: mod._step(*a))
+    monkeypatch.setattr(mod, "_EagerStepper", lambda *a, workspace=None: mod._CompiledStepper(mod._step, *a))
     p0, p1 = affine_pairs("translation", 3, 32, 40, seed=7)
     tc = TorchTVL1(DEFAULTS, compact=True)
     tm = TorchTVL1(DEFAULTS, compact=False, sync_every=3)
