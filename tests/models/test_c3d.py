@@ -53,3 +53,33 @@ def test_width_scale_and_resolution():
     assert net(torch.randn(1, 3, 16, 56, 56))["logits"].shape == (1, 12)
     with pytest.raises(ValueError, match="too small"):
         C3DSpec(crop=8).pool5_shape()
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_forward_with_relu_after_pooling_equals_relu_then_pool_bit_for_bit(channels_last):
+    """forward() runs ReLU after each pooling; layers() runs it before, as the paper's network
+    is written. Outputs and every parameter's gradient must be the same bits, also where
+    windows tie (flat regions) or hold only negative values (ReLU zeroes them)."""
+    torch.manual_seed(3)
+    spec = C3DSpec(n_classes=4, width_scale=1 / 16, fc_dim=16, code_dim=8, clip_len=16, crop=24,
+                   dropout=0.0, in_channels=2)
+    net = C3D(spec)
+    x = torch.randn(3, 2, 16, 24, 24)
+    x[:, :, :, :10, :10] = 0.5  # flat: equal conv outputs inside, ties in the pooling windows
+    x[1] = -x[1].abs()          # mostly negative pre-activations
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last_3d)
+        x = x.contiguous(memory_format=torch.channels_last_3d)
+
+    def loss_and_grads(outputs):
+        loss = outputs["logits"].square().sum() + outputs["codes"].square().sum()
+        net.zero_grad()
+        loss.backward()
+        return outputs, {n: p.grad.clone() for n, p in net.named_parameters()}
+
+    fast, g_fast = loss_and_grads(net(x))
+    ref = dict(net.layers(x))
+    slow, g_slow = loss_and_grads({"logits": ref["fc8"], "codes": ref["dc"]})
+    assert torch.equal(fast["logits"], slow["logits"]) and torch.equal(fast["codes"], slow["codes"])
+    assert all(torch.equal(g_fast[n], g_slow[n]) for n in g_fast)
+    assert all(g.abs().sum() > 0 for g in g_fast.values() if g.dim() > 1)  # gradients reach every layer
