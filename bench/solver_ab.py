@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -117,7 +118,9 @@ def main() -> None:
                 digests[kernel][side].add(res["digest"])
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(
             f"{k} {v['before'][-1]:.3f} / {v['after'][-1]:.3f} s" for k, v in runs.items()), flush=True)
-    summary = {"machine": f"{platform.processor() or platform.machine()}, {platform.node()}",
+    from idt_speed import cpu_name  # bench/ is on sys.path when this file runs as a script
+
+    summary = {"machine": f"{cpu_name()}, {os.cpu_count()} cores",
                "python": platform.python_version(), "rounds": args.rounds,
                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "kernels": {}}
     for kernel, v in runs.items():
