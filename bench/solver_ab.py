@@ -45,6 +45,8 @@ def _frames(n: int = 33, h: int = 64, w: int = 80):
 def _worker(kernel: str, root: str) -> dict:
     """One timing in this process, with irpipe imported from ``root``."""
     sys.path.insert(0, str(Path(root).resolve()))
+    # its own hashing, not irpipe.checkpoints.data_digest: irpipe here is the checkout under test,
+    # and both sides must be digested by the same code
     import hashlib
 
     import numpy as np

@@ -614,7 +614,7 @@ class _EagerStepper:
     def __init__(self, u, dual, g, rho_c, inv_grad, consts, workspace: dict | None = None):
         b, c = u.shape[:2]
         self.batch = b
-        self.eps_scaled, self.l_t, self.theta, self.taut = consts
+        _, self.l_t, self.theta, self.taut = consts  # epsilon: the 0-dim eps_t of _buffer_views
         # the buffers' views are the same for every stepper of a batch size: made once per call
         vars(self).update(_buffer_views({} if workspace is None else workspace, u, consts))
         self.g, self.rho_c, self.neg_inv_grad = g, rho_c, torch.neg(inv_grad)
