@@ -85,26 +85,47 @@ def _rows_by_video(videos: np.ndarray) -> dict:
     return {v: np.asarray(r, np.int64) for v, r in out.items()}
 
 
-def _thumos_matches(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: float) -> ClassMatches:
-    if len(det) == 0:
+@dataclass
+class _ThumosVideo:
+    """One video's detections of one class, ranked by score, with what matching needs at any tIoU:
+    their overlaps with the video's ground truth (rows: instances in table order) and whether each
+    touches an Ambiguous segment."""
+    video: str
+    conf: np.ndarray
+    overlap: np.ndarray | None
+    ambiguous: np.ndarray
+
+
+def _thumos_prepare(g_vid: np.ndarray, g_seg: np.ndarray, d_vid: np.ndarray, d_score: np.ndarray,
+                    d_seg: np.ndarray, amb_by: dict, a_seg: np.ndarray) -> list[_ThumosVideo]:
+    """The per-video part of THUMOS14 matching that does not depend on the tIoU threshold, in
+    video-id order (computed once per class, then matched at every threshold)."""
+    gt_by = _rows_by_video(g_vid)
+    out = []
+    for vid, rows in sorted(_rows_by_video(d_vid).items(), key=lambda kv: kv[0]):
+        rows = rows[np.argsort(-d_score[rows], kind="stable")]
+        seg = d_seg[rows]
+        g = gt_by.get(vid)
+        a = amb_by.get(vid)
+        amb_hit = interval_overlap(a_seg[a], seg).sum(0) > 0 if a is not None else np.zeros(len(rows), bool)
+        out.append(_ThumosVideo(vid, d_score[rows], interval_overlap(g_seg[g], seg) if g is not None else None,
+                                amb_hit))
+    return out
+
+
+def _thumos_match_prepared(videos: list[_ThumosVideo], thr: float) -> ClassMatches:
+    """Greedy matching at tIoU ``thr``: each ground-truth instance, in table order, takes the
+    highest-overlap detection still free if the overlap exceeds ``thr``; unmatched detections on an
+    Ambiguous segment are left out."""
+    if not videos:
         return ClassMatches(np.zeros(0), np.zeros(0, bool), np.zeros(0, object))
-    d_score = det["score"].to_numpy(float)
-    d_seg = det[["t_start", "t_end"]].to_numpy(float)
-    g_seg = gt[["t_start", "t_end"]].to_numpy(float)
-    gt_by = _rows_by_video(gt["video_id"].to_numpy(object))
-    amb_by = _rows_by_video(amb["video_id"].to_numpy(object)) if len(amb) else {}
-    a_seg = amb[["t_start", "t_end"]].to_numpy(float) if len(amb) else np.zeros((0, 2))
     confs: list[np.ndarray] = []
     flags: list[np.ndarray] = []
     vids: list[np.ndarray] = []
-    for vid, rows in sorted(_rows_by_video(det["video_id"].to_numpy(object)).items(), key=lambda kv: kv[0]):
-        rows = rows[np.argsort(-d_score[rows], kind="stable")]
-        conf = d_score[rows]
-        seg = d_seg[rows]
-        free = np.ones(len(rows), bool)
-        g = gt_by.get(vid)
-        if g is not None:
-            ov = interval_overlap(g_seg[g], seg)
+    for v in videos:
+        free = np.ones(len(v.conf), bool)
+        if v.overlap is not None:
+            ov = v.overlap
             for k in range(ov.shape[0]):
                 idx = np.flatnonzero(free)
                 if idx.size == 0:
@@ -112,17 +133,26 @@ def _thumos_matches(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr:
                 j = int(np.argmax(ov[k, idx]))
                 if ov[k, idx[j]] > thr:
                     free[idx[j]] = False
-        amb_hit = np.zeros(len(rows), bool)
-        a = amb_by.get(vid)
-        if a is not None:
-            amb_hit = interval_overlap(a_seg[a], seg).sum(0) > 0
-        keep = ~free | (free & ~amb_hit)
-        confs.append(conf[keep])
+        keep = ~free | (free & ~v.ambiguous)
+        confs.append(v.conf[keep])
         flags.append(~free[keep])
-        vids.append(np.full(int(keep.sum()), vid, dtype=object))
+        vids.append(np.full(int(keep.sum()), v.video, dtype=object))
     conf = np.concatenate(confs)
     order = np.argsort(-conf, kind="stable")
     return ClassMatches(conf[order], np.concatenate(flags)[order], np.concatenate(vids)[order])
+
+
+def _segments(df: pd.DataFrame) -> np.ndarray:
+    return df[["t_start", "t_end"]].to_numpy(float) if len(df) else np.zeros((0, 2))
+
+
+def _thumos_matches(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: float) -> ClassMatches:
+    if len(det) == 0:
+        return ClassMatches(np.zeros(0), np.zeros(0, bool), np.zeros(0, object))
+    amb_by = _rows_by_video(amb["video_id"].to_numpy(object)) if len(amb) else {}
+    videos = _thumos_prepare(gt["video_id"].to_numpy(object), _segments(gt), det["video_id"].to_numpy(object),
+                             det["score"].to_numpy(float), _segments(det), amb_by, _segments(amb))
+    return _thumos_match_prepared(videos, thr)
 
 
 def _thumos_ap(tp_flag: np.ndarray, npos: int) -> tuple[float, np.ndarray, np.ndarray]:
@@ -255,21 +285,31 @@ def evaluate(gt: pd.DataFrame, det: pd.DataFrame, classes: Sequence[str],
     n_gt = np.zeros(len(classes), int)
     n_det = np.zeros(len(classes), int)
     excluded = []
+    # THUMOS14: the arrays once, the threshold-free part of matching once per class
+    g_label, d_label = gt["label"].to_numpy(object), det["label"].to_numpy(object)
+    g_vid, d_vid = gt["video_id"].to_numpy(object), det["video_id"].to_numpy(object)
+    g_seg, d_seg, d_score = _segments(gt), _segments(det), det["score"].to_numpy(float)
+    amb_by = _rows_by_video(amb["video_id"].to_numpy(object)) if len(amb) else {}
+    a_seg = _segments(amb)
     for ci, c in enumerate(classes):
-        g = gt[gt["label"] == c]
-        d = det[det["label"] == c]
-        n_gt[ci], n_det[ci] = len(g), len(d)
-        if len(g) == 0:
+        gm, dm = g_label == c, d_label == c
+        n_gt[ci], n_det[ci] = int(gm.sum()), int(dm.sum())
+        if n_gt[ci] == 0:
             if missing_gt == "error":
                 raise BadInputError(f"class {c}", "has no ground-truth instance in the evaluated set "
                                                   "(the THUMOS14 toolkit asserts npos > 0); "
                                                   "use missing_gt='exclude' to leave it out of the mean")
             excluded.append(c)
             continue
-        for ti, t in enumerate(thresholds):
-            if protocol == "thumos14":
-                ap[ti, ci] = _thumos_class(g, d, amb, t).ap
-            else:
+        if protocol == "thumos14":
+            if n_det[ci] == 0:
+                continue  # AP 0
+            videos = _thumos_prepare(g_vid[gm], g_seg[gm], d_vid[dm], d_score[dm], d_seg[dm], amb_by, a_seg)
+            for ti, t in enumerate(thresholds):
+                ap[ti, ci] = _thumos_ap(_thumos_match_prepared(videos, t).tp, int(n_gt[ci]))[0]
+        else:
+            g, d = gt[gm], det[dm]
+            for ti, t in enumerate(thresholds):
                 ap[ti, ci] = _activitynet_class(g, d, t).ap
     return DetectionEval(thresholds, classes, ap, n_gt, n_det, protocol, excluded)
 
