@@ -34,11 +34,12 @@ def _section(config: dict, dotted: str | None) -> dict:
 
 
 def run_script(smk, main: Callable[[Any, JobRun], Any], section: str | list[str] | None = None,
-               extra_params: dict | None = None, live: bool = False) -> Any:
+               extra_params: dict | None = None, live: bool = False, tracked: bool = True) -> Any:
     """Run ``main(smk, run)`` as a tracked job. ``live`` jobs (training: their curves are worth
     watching in MLflow while they run) log to MLflow directly; the others spool their run (see
     :class:`irpipe.tracking.JobRun`) when ``tracking.spool`` is on: opening MLflow costs ~2.5 s of
-    CPU per process (measured), more than many of these jobs' own work."""
+    CPU per process (measured), more than many of these jobs' own work. ``tracked=False``: the job
+    has no run of its own (``run`` is a no-op; jobs of several runs open one per run)."""
     log_path = smk.log[0] if len(smk.log) else None
     sections = [section] if isinstance(section, str) or section is None else section
     params: dict = {}
@@ -57,7 +58,7 @@ def run_script(smk, main: Callable[[Any, JobRun], Any], section: str | list[str]
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
             spool = not live and smk.config.get("tracking", {}).get("spool", True)
-            with JobRun(smk.config, rule=smk.rule, wildcards=dict(smk.wildcards.items()),
+            with JobRun(smk.config if tracked else {"tracking": {"enabled": False}}, rule=smk.rule, wildcards=dict(smk.wildcards.items()),
                         params=params, spool=spool) as run:
                 return main(smk, run)
         except (IrpipeError, OutputWriteError) as exc:

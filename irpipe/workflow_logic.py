@@ -161,6 +161,72 @@ def detection_job_part(variant: str, seed_index: int | str = 0) -> str:
     return variant if int(seed_index) == 0 else f"{variant}_seed{int(seed_index)}"
 
 
+DETECTION_RUN_FILES = ("scores", "detections", "thumos", "evaluation", "summary")
+_DETECTION_RUN_FILE_NAMES = {"scores": "scores.npz", "detections": "detections.csv",
+                             "thumos": "detections_thumos.txt", "evaluation": "eval.csv",
+                             "summary": "summary.json", "model": "model.pt"}
+
+
+def resolve_runs_per_job(setting: int | str, n_runs: int, n_seeds: int) -> int:
+    """Detection runs per job (``sharding.detection_runs_per_job``): the integer itself, or for
+    ``auto`` ``ceil(n_runs / max(2, seeds))``: two jobs for one seed index (both cores busy beside
+    the C3D jobs), one per seed index for more. A head trains in seconds on small data while a
+    job's process start (torch, its optimiser's import of torch._dynamo) costs ~4 s."""
+    if isinstance(setting, str):
+        if setting != AUTO:
+            raise ValueError(f"sharding.detection_runs_per_job: {setting!r} is neither a positive integer nor 'auto'")
+        return max(1, math.ceil(n_runs / max(2, n_seeds)))
+    return max(1, int(setting))
+
+
+class DetectionBatch:
+    """Detection training runs ``(variant, seed index)`` trained one after another in one job.
+
+    Named after its run when it has one (``ir``, ``ir_seed1``: the logs and benchmark records of
+    one job per run), ``batch<i>of<n>`` otherwise. Runs are in dependency order (the FEN variant
+    after the SCA (TV-L1) run it starts from, late fusion after the ir and flow runs)."""
+
+    def __init__(self, index: int, count: int, runs: Sequence[tuple[str, int]]):
+        self.runs = [(str(v), int(k)) for v, k in runs]
+        self.name = detection_job_part(*self.runs[0]) if len(self.runs) == 1 else f"batch{index + 1}of{count}"
+        self.rule = f"detection_variant_{self.name}"
+
+    def __repr__(self) -> str:
+        return f"DetectionBatch({self.name}: {', '.join(detection_job_part(v, k) for v, k in self.runs)})"
+
+    def outputs(self) -> dict[str, str]:
+        """Named outputs ``<run>__<file>`` (run: ``ir``, ``ir_seed1``) of every run in the batch."""
+        out = {}
+        for v, k in self.runs:
+            part = detection_job_part(v, k)
+            names = DETECTION_RUN_FILES + (("model",) if v in DETECTION_TRAINED_VARIANTS else ())
+            out.update({f"{part}__{n}": detection_variant_file(v, _DETECTION_RUN_FILE_NAMES[n], k) for n in names})
+            out[f"{part}__bad"] = f"results/bad_inputs/detection_variant_{part}.csv"
+        return out
+
+    def dependencies(self) -> dict[str, str]:
+        """Named inputs ``<run>__<role>`` that other runs write: the FEN variant's initial model,
+        late fusion's two score files; none when the batch trains them itself (earlier in it)."""
+        own = set(self.outputs().values())
+        deps = {}
+        for v, k in self.runs:
+            part = detection_job_part(v, k)
+            if v == "sca_fen":
+                deps[f"{part}__init"] = detection_variant_file("sca_tvl1", "model.pt", k)
+            elif v == "late":
+                deps[f"{part}__ir_scores"] = detection_variant_file("ir", "scores.npz", k)
+                deps[f"{part}__flow_scores"] = detection_variant_file("flow", "scores.npz", k)
+        return {key: path for key, path in deps.items() if path not in own}
+
+
+def batch_detection_runs(runs: Sequence[tuple[str, int]], runs_per_job: int | str,
+                         n_seeds: int) -> list[DetectionBatch]:
+    """Cut ``runs`` (in dependency order) into consecutive jobs of ``runs_per_job``."""
+    size = resolve_runs_per_job(runs_per_job, len(runs), n_seeds)
+    chunks = [runs[i:i + size] for i in range(0, len(runs), size)]
+    return [DetectionBatch(i, len(chunks), c) for i, c in enumerate(chunks)]
+
+
 def benchmark_path(rule: str, part: str) -> str:
     """Where the ``benchmark:`` record of a job of ``rule`` goes (``part``: its wildcards)."""
     return f"results/benchmarks/{rule}/{part}.tsv"
@@ -426,6 +492,11 @@ class WorkflowLogic:
         return {**self._detection_data(), "sizes": "results/data/detection/sizes.json",
                 "frames": self.all_frames("detection")}
 
+    @staticmethod
+    def detection_naive_outputs() -> dict[str, str]:
+        """The naive baseline's files, named as a batch's (``naive__scores``, ...)."""
+        return DetectionBatch(0, 1, [(DETECTION_NAIVE, 0)]).outputs()
+
     def _detection_data(self) -> dict:
         return {"tracking": TRACKING,
                 "manifest": "results/data/detection/manifest.csv",
@@ -433,24 +504,34 @@ class WorkflowLogic:
                 "ambiguous": "results/data/detection/ambiguous.csv",
                 "classes": "results/data/detection/classes.txt"}
 
-    def detection_variant_inputs(self, wildcards) -> dict:
-        base = {**self._detection_data(),
-                "features": "results/detection/features/detection.h5",
-                "sizes": "results/data/detection/sizes.json"}
-        if wildcards.variant == "sca_fen":
-            # the FEN variant starts from the SCA (TV-L1) model of its seed index and reads frames and TV-L1 flow
-            base["init"] = detection_variant_file("sca_tvl1", "model.pt", self.seed_index(wildcards))
-            base["frames"] = self.all_frames("detection")
-            base["flow"] = self.all_flow("detection")
-            base.update(self.flow_bound_inputs("detection"))
-        return base
+    def detection_trained_runs(self) -> list[tuple[str, int]]:
+        """The runs of the generated ``detection_variant_<batch>`` rules (every run but the naive
+        baseline's), seed index major and in dependency order within an index."""
+        return [(v, k) for k in self.detection_seeds for v in DETECTION_VARIANTS]
 
-    def detection_late_inputs(self, wildcards=None) -> dict:
-        """Late fusion of one seed index averages the ir and flow runs of that index."""
-        k = self.seed_index(wildcards)
-        return {**self._detection_data(), "sizes": "results/data/detection/sizes.json",
-                "ir_scores": detection_variant_file("ir", "scores.npz", k),
-                "flow_scores": detection_variant_file("flow", "scores.npz", k)}
+    def detection_batches(self) -> list[DetectionBatch]:
+        """The jobs of the detection runs (``sharding.detection_runs_per_job``)."""
+        if not self.detection_enabled:
+            return []
+        return batch_detection_runs(self.detection_trained_runs(),
+                                    self.config["sharding"]["detection_runs_per_job"], len(self.detection_seeds))
+
+    def detection_batch_inputs(self, batch: DetectionBatch):
+        """The input function of a batch's rule: the detection data, the features (trained runs),
+        the frames, TV-L1 flow (and bound) for the FEN variant, and what other jobs' runs write."""
+        variants = {v for v, _ in batch.runs}
+
+        def inputs(wildcards=None) -> dict:
+            base = {**self._detection_data(), "sizes": "results/data/detection/sizes.json"}
+            if variants - {"late"}:
+                base["features"] = "results/detection/features/detection.h5"
+            if "sca_fen" in variants:
+                base["frames"] = self.all_frames("detection")
+                base["flow"] = self.all_flow("detection")
+                base.update(self.flow_bound_inputs("detection"))
+            base.update(batch.dependencies())
+            return base
+        return inputs
 
     def detection_table_inputs(self, wildcards=None) -> dict:
         """Tables III-V read every run's evaluation, summary and test detections (the bootstrap
@@ -519,7 +600,9 @@ class WorkflowLogic:
             jobs += [("detection_features", "detection")]
             if self.detection_recognition_enabled:
                 jobs += [("detection_features", "recognition"), ("infdet_recognition", "recognition")]
-            jobs += [("detection_variant", detection_job_part(v, k)) for v, k in self.detection_runs()]
+            jobs += [("detection_variant", b.name) for b in self.detection_batches()]
+            if self.detection_naive_enabled:
+                jobs += [("detection_variant", DETECTION_NAIVE)]
         return jobs
 
     def _dataset_on(self, dataset: str) -> bool:
@@ -553,8 +636,11 @@ class WorkflowLogic:
                 names.append(f"c3d_recognition_sweep_{part}")
             elif rule == "fusion_split":
                 names.append(f"fusion_recognition_{part}")
-            elif rule in ("detection_features", "detection_variant"):
+            elif rule == "detection_features":
                 names.append(f"{rule}_{part}")
+        # one table per detection run (a job may train several)
+        names += [f"detection_variant_{detection_job_part(v, k)}" for v, k in self.detection_runs()
+                  if self.detection_enabled]
         if self.recognition_enabled:
             names.append("splits_recognition")
         return [f"results/bad_inputs/{n}.csv" for n in names]

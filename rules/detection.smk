@@ -1,7 +1,7 @@
 # Infrared temporal action detection (seed 001, InfDetNet). See docs/detection.md.
 # Frozen I3D features are extracted once per dataset and shared by every variant; each
-# variant of Tables III-V is one job (one thread: its tensors are small); the FEN variant
-# also reads frames and TV-L1 flow, and starts from the SCA (TV-L1) model.pt (a declared input).
+# variant of Tables III-V is one run (one thread: its tensors are small; several runs per job, below);
+# the FEN variant also reads frames and TV-L1 flow, and starts from the SCA (TV-L1) model.pt.
 # Trained variants resume from checkpoint.pt beside their outputs (undeclared resume state,
 # fingerprinted by the settings and the content of the features: changed inputs train afresh).
 # priority 1 on the long detection jobs: Snakemake otherwise leaves them until the C3D jobs are
@@ -9,9 +9,8 @@
 # The features job has one thread: with two it waited for both cores to be free at once, which on a
 # two-core machine busy with one-thread jobs happens only when nothing else is left (measured: the
 # recognition features and the recognition-mode table ran alone at the end, 90 s on one core).
-# detection.seeds = n trains every variant n times (seed index 0..n-1, one job each): index 0 in
-# variants/<variant>/ (rules detection_variant, detection_late_fusion), index k >= 1 in
-# variants/<variant>/seed<k>/ (the *_seed rules, the same rules with a {seed} wildcard).
+# detection.seeds = n trains every variant n times (seed index 0..n-1): index 0 in
+# variants/<variant>/, index k >= 1 in variants/<variant>/seed<k>/.
 
 rule detection_features:
     input:
@@ -35,90 +34,36 @@ rule detection_features:
         "../workflow_scripts/detection_features.py"
 
 
-rule detection_variant:
-    input:
-        unpack(W.detection_variant_inputs),
-    output:
-        scores="results/detection/variants/{variant}/scores.npz",
-        detections="results/detection/variants/{variant}/detections.csv",
-        thumos="results/detection/variants/{variant}/detections_thumos.txt",
-        evaluation="results/detection/variants/{variant}/eval.csv",
-        summary="results/detection/variants/{variant}/summary.json",
-        model="results/detection/variants/{variant}/model.pt",
-        bad="results/bad_inputs/detection_variant_{variant}.csv",
-    wildcard_constraints:
-        variant="|".join(DETECTION_TRAINED_VARIANTS),
-    log:
-        "results/logs/detection_variant/{variant}.log",
-    benchmark:
-        "results/benchmarks/detection_variant/{variant}.tsv"
-    priority: 1
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=120,
-        gpu=0,
-    conda:
-        CONDA_ENV
-    script:
-        "../workflow_scripts/detection_variant.py"
+# The detection runs (variant x seed index, late fusion included) are cut into jobs of several runs
+# (sharding.detection_runs_per_job), trained one after another in one process: one generated rule per
+# job, named detection_variant_<job> (<job>: the run's name, e.g. ir or ir_seed1, for a job of one run;
+# batch<i>of<n> otherwise), whose outputs are every run's files at their usual paths. A run that needs
+# another job's output (the FEN variant's SCA model, late fusion's two score files) declares it.
+for _batch in W.detection_batches():
 
-
-use rule detection_variant as detection_variant_seed with:
-    output:
-        scores="results/detection/variants/{variant}/seed{seed}/scores.npz",
-        detections="results/detection/variants/{variant}/seed{seed}/detections.csv",
-        thumos="results/detection/variants/{variant}/seed{seed}/detections_thumos.txt",
-        evaluation="results/detection/variants/{variant}/seed{seed}/eval.csv",
-        summary="results/detection/variants/{variant}/seed{seed}/summary.json",
-        model="results/detection/variants/{variant}/seed{seed}/model.pt",
-        bad="results/bad_inputs/detection_variant_{variant}_seed{seed}.csv",
-    wildcard_constraints:
-        variant="|".join(DETECTION_TRAINED_VARIANTS),
-        seed=r"[1-9]\d*",
-    log:
-        "results/logs/detection_variant/{variant}_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/detection_variant/{variant}_seed{seed}.tsv"
-
-
-rule detection_late_fusion:
-    input:
-        unpack(W.detection_late_inputs),
-    output:
-        scores="results/detection/variants/late/scores.npz",
-        detections="results/detection/variants/late/detections.csv",
-        thumos="results/detection/variants/late/detections_thumos.txt",
-        evaluation="results/detection/variants/late/eval.csv",
-        summary="results/detection/variants/late/summary.json",
-        bad="results/bad_inputs/detection_variant_late.csv",
-    params:
-        variant="late",
-    log:
-        "results/logs/detection_variant/late.log",
-    benchmark:
-        "results/benchmarks/detection_variant/late.tsv"
-    threads: 1
-    conda:
-        CONDA_ENV
-    script:
-        "../workflow_scripts/detection_variant.py"
-
-
-use rule detection_late_fusion as detection_late_fusion_seed with:
-    output:
-        scores="results/detection/variants/late/seed{seed}/scores.npz",
-        detections="results/detection/variants/late/seed{seed}/detections.csv",
-        thumos="results/detection/variants/late/seed{seed}/detections_thumos.txt",
-        evaluation="results/detection/variants/late/seed{seed}/eval.csv",
-        summary="results/detection/variants/late/seed{seed}/summary.json",
-        bad="results/bad_inputs/detection_variant_late_seed{seed}.csv",
-    wildcard_constraints:
-        seed=r"[1-9]\d*",
-    log:
-        "results/logs/detection_variant/late_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/detection_variant/late_seed{seed}.tsv"
+    rule:
+        name:
+            _batch.rule
+        input:
+            unpack(W.detection_batch_inputs(_batch)),
+        output:
+            **_batch.outputs(),
+        params:
+            runs=[list(r) for r in _batch.runs],
+        log:
+            f"results/logs/detection_variant/{_batch.name}.log",
+        benchmark:
+            f"results/benchmarks/detection_variant/{_batch.name}.tsv"
+        priority: 1
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=60 + 60 * len(_batch.runs),
+            gpu=0,
+        conda:
+            CONDA_ENV
+        script:
+            "../workflow_scripts/detection_variant.py"
 
 
 rule detection_naive:
@@ -126,14 +71,9 @@ rule detection_naive:
     input:
         unpack(W.detection_naive_inputs),
     output:
-        scores="results/detection/variants/naive/scores.npz",
-        detections="results/detection/variants/naive/detections.csv",
-        thumos="results/detection/variants/naive/detections_thumos.txt",
-        evaluation="results/detection/variants/naive/eval.csv",
-        summary="results/detection/variants/naive/summary.json",
-        bad="results/bad_inputs/detection_variant_naive.csv",
+        **W.detection_naive_outputs(),
     params:
-        variant="naive",
+        runs=[["naive", 0]],
     log:
         "results/logs/detection_variant/naive.log",
     benchmark:

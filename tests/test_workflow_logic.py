@@ -17,6 +17,7 @@ from irpipe.workflow_logic import (
     FEATURE_KINDS,
     WorkflowLogic,
     alpha_label,
+    detection_job_part,
     detection_run_dir,
     detection_variant_file,
     make_shards,
@@ -153,13 +154,26 @@ def test_c3d_inputs_and_sweep_reuse(tmp_path):
     assert alpha_label(0.0) == "0" and alpha_label(0.1) == "0.1"
 
 
+def _batch_of(w, part: str):
+    """The job (batch) that trains run ``part`` (``ir``, ``sca_fen_seed1``)."""
+    found = [b for b in w.detection_batches() if any(detection_job_part(v, k) == part for v, k in b.runs)]
+    assert len(found) == 1, (part, w.detection_batches())
+    return found[0]
+
+
 def test_the_fen_variant_declares_the_sca_model_and_the_stores(tmp_path):
-    w = _logic(tmp_path)
-    fen = w.detection_variant_inputs(SimpleNamespace(variant="sca_fen"))
-    assert fen["init"] == "results/detection/variants/sca_tvl1/model.pt"
+    w = _logic(tmp_path, config={"sharding": {"detection_runs_per_job": 1}})
+    fen = w.detection_batch_inputs(_batch_of(w, "sca_fen"))()
+    assert fen["sca_fen__init"] == "results/detection/variants/sca_tvl1/model.pt"
     assert fen["frames"] == w.all_frames("detection") and fen["flow"] == w.all_flow("detection")
-    other = w.detection_variant_inputs(SimpleNamespace(variant="ir"))
-    assert "init" not in other and "frames" not in other
+    other = w.detection_batch_inputs(_batch_of(w, "ir"))()
+    assert not any("init" in k for k in other) and "frames" not in other
+    assert other["features"] == "results/detection/features/detection.h5"
+    # a job that trains the SCA (TV-L1) model before the FEN run reads it as its own output
+    both = _logic(tmp_path, config={"sharding": {"detection_runs_per_job": 10}}).detection_batches()
+    assert len(both) == 1 and not both[0].dependencies()
+    assert both[0].outputs()["sca_tvl1__model"] == "results/detection/variants/sca_tvl1/model.pt"
+    assert "late__model" not in both[0].outputs()  # late fusion trains nothing
     assert set(DETECTION_VARIANTS) == set(DETECTION_TRAINED_VARIANTS) | {"late"}
     assert len(DETECTION_VARIANTS) == 10 and FEATURE_KINDS == ("dsift", "osift", "idt")
 
@@ -179,9 +193,16 @@ def test_one_seed_keeps_the_single_run_layout(tmp_path):
     assert {t["annotations"], t["ambiguous"], t["classes"], t["gt"]} == {
         "results/data/detection/annotations.csv", "results/data/detection/ambiguous.csv",
         "results/data/detection/classes.txt", "results/detection/gt"}
-    late = w.detection_late_inputs(SimpleNamespace())  # the seed-0 rule has no {seed} wildcard
-    assert (late["ir_scores"], late["flow_scores"]) == ("results/detection/variants/ir/scores.npz",
-                                                        "results/detection/variants/flow/scores.npz")
+    # auto: one seed index, two jobs of five runs (late fusion after the ir and flow runs it fuses)
+    assert [b.name for b in w.detection_batches()] == ["batch1of2", "batch2of2"]
+    assert w.detection_batches()[0].runs == [(v, 0) for v in DETECTION_VARIANTS[:5]]
+    assert w.detection_naive_outputs()["naive__summary"] == "results/detection/variants/naive/summary.json"
+    single = _logic(tmp_path, config={"sharding": {"detection_runs_per_job": 1}})
+    late = single.detection_batch_inputs(_batch_of(single, "late"))()
+    assert (late["late__ir_scores"], late["late__flow_scores"]) == ("results/detection/variants/ir/scores.npz",
+                                                                    "results/detection/variants/flow/scores.npz")
+    assert "features" not in late  # fusing two score files reads no features
+    assert [b.name for b in single.detection_batches()] == list(DETECTION_VARIANTS)
     assert "results/bad_inputs/detection_variant_late.csv" in w.bad_input_tables()
     assert not any("seed" in r for r in w.benchmark_records() + w.bad_input_tables())
 
@@ -194,12 +215,24 @@ def test_each_seed_index_is_its_own_run_with_its_own_inputs(tmp_path):
     assert detection_run_dir("ir", 0) == "results/detection/variants/ir"
     assert detection_variant_file("max", "eval.csv", "2") == "results/detection/variants/max/seed2/eval.csv"
     # the FEN run of index k starts from the SCA (TV-L1) model of index k; late fusion of k fuses ir and flow of k
-    fen = w.detection_variant_inputs(SimpleNamespace(variant="sca_fen", seed="2"))
-    assert fen["init"] == "results/detection/variants/sca_tvl1/seed2/model.pt"
-    assert w.detection_variant_inputs(SimpleNamespace(variant="sca_fen"))["init"].endswith("sca_tvl1/model.pt")
-    late = w.detection_late_inputs(SimpleNamespace(seed="1"))
-    assert late["ir_scores"] == "results/detection/variants/ir/seed1/scores.npz"
-    assert late["flow_scores"] == "results/detection/variants/flow/seed1/scores.npz"
+    single = _logic(tmp_path, config={"detection": {"seeds": 3}, "sharding": {"detection_runs_per_job": 1}})
+    fen = single.detection_batch_inputs(_batch_of(single, "sca_fen_seed2"))()
+    assert fen["sca_fen_seed2__init"] == "results/detection/variants/sca_tvl1/seed2/model.pt"
+    assert single.detection_batch_inputs(_batch_of(single, "sca_fen"))()["sca_fen__init"].endswith("sca_tvl1/model.pt")
+    late = single.detection_batch_inputs(_batch_of(single, "late_seed1"))()
+    assert late["late_seed1__ir_scores"] == "results/detection/variants/ir/seed1/scores.npz"
+    assert late["late_seed1__flow_scores"] == "results/detection/variants/flow/seed1/scores.npz"
+    # auto with three seed indices: one job per index, every run once, in dependency order
+    batches = w.detection_batches()
+    assert [b.name for b in batches] == ["batch1of3", "batch2of3", "batch3of3"]
+    assert [r for b in batches for r in b.runs] == [(v, k) for k in range(3) for v in DETECTION_VARIANTS]
+    assert all(not b.dependencies() for b in batches)
+    # four runs per job: the FEN run of index 1 starts from a model another job writes
+    four = _logic(tmp_path, config={"detection": {"seeds": 3}, "sharding": {"detection_runs_per_job": 4}})
+    fen1 = _batch_of(four, "sca_fen_seed1")
+    assert fen1.dependencies() == {"sca_fen_seed1__init": "results/detection/variants/sca_tvl1/seed1/model.pt"}
+    outputs = [p for b in four.detection_batches() for p in b.outputs().values()]
+    assert len(outputs) == len(set(outputs)) == 30 * 6 + 27  # 6 files per run, model.pt per trained run
     # the tables read every run, in detection_runs() order (the script zips them with the params)
     t = w.detection_table_inputs()
     for key, name in (("evals", "eval.csv"), ("summaries", "summary.json"), ("detections", "detections.csv")):
@@ -207,8 +240,10 @@ def test_each_seed_index_is_its_own_run_with_its_own_inputs(tmp_path):
     assert len(set(t["detections"])) == 31
     # every run's benchmark and bad-input record, as the rules name them
     records, bad = w.benchmark_records(), w.bad_input_tables()
-    assert sum(r.startswith("results/benchmarks/detection_variant/") for r in records) == 31
-    assert "results/benchmarks/detection_variant/late_seed2.tsv" in records
+    assert sum(r.startswith("results/benchmarks/detection_variant/") for r in records) == 4  # 3 jobs + naive
+    assert "results/benchmarks/detection_variant/batch3of3.tsv" in records
+    assert "results/benchmarks/detection_variant/late_seed2.tsv" in single.benchmark_records()
+    assert sum(r.startswith("results/bad_inputs/detection_variant_") for r in bad) == 31  # one per run
     assert "results/bad_inputs/detection_variant_sca_fen_seed1.csv" in bad
     assert "results/bad_inputs/detection_variant_sca_fen.csv" in bad
     assert len(records) == len(set(records)) and len(bad) == len(set(bad))
@@ -252,7 +287,7 @@ def test_run_records_follow_the_enabled_stages(tmp_path):
     assert sum(r.startswith("results/benchmarks/flow/detection/") for r in records) == 3
     assert sum(r.startswith("results/benchmarks/c3d_train/") for r in records) == 2 * 2 * 2
     assert "results/benchmarks/c3d_sweep/flow_alpha0.1_split0.tsv" in records
-    assert sum(r.startswith("results/benchmarks/detection_variant/") for r in records) == 11  # 10 variants + the naive baseline
+    assert sum(r.startswith("results/benchmarks/detection_variant/") for r in records) == 3  # 2 jobs + the naive baseline
     bad = w.bad_input_tables()
     assert "results/bad_inputs/detection_variant_sca_fen.csv" in bad
     assert "results/bad_inputs/c3d_recognition_sweep_flow_alpha0_split0.csv" in bad
@@ -289,9 +324,9 @@ def test_flow_bound_auto_is_a_declared_input_of_every_flow_reader(tmp_path):
     assert w.c3d_inputs(SimpleNamespace(stream="flow"))["stores"] == w.all_flow("recognition")
     assert (w.detection_features_inputs(SimpleNamespace(dataset="recognition"))["flow_bound"]
             == "results/data/recognition/flow_bound.json")
-    assert w.detection_variant_inputs(SimpleNamespace(variant="sca_fen"))["flow_bound"] == \
-        "results/data/detection/flow_bound.json"
-    assert "flow_bound" not in w.detection_variant_inputs(SimpleNamespace(variant="ca"))
+    ca, fen = (w.detection_batch_inputs(b)() for b in w.detection_batches())  # auto: two jobs, FEN in the second
+    assert fen["flow_bound"] == "results/data/detection/flow_bound.json"  # the job with the FEN run
+    assert "flow_bound" not in ca
 
 
 def test_captions_declare_the_data_they_count(tmp_path, monkeypatch):

@@ -1,4 +1,6 @@
-"""Train one detection variant (or fuse two, for 'late'; or the naive baseline), detect and evaluate on the test set."""
+"""Train the detection runs of one job one after another (variants x seed indices, late fusion, or
+the naive baseline), then detect and evaluate each on the test set. Every run keeps its own files,
+bad-input table and MLflow run (rule detection_variant, wildcards variant[, seed])."""
 from pathlib import Path
 
 import torch
@@ -6,30 +8,61 @@ import torch
 from irpipe.data.sizes import resolve_config
 from irpipe.detection.pipeline import run_variant
 from irpipe.flow.bound import numeric_bound
+from irpipe.tracking import JobRun
 from irpipe.workflow import run_script
-from irpipe.workflow_logic import stores_in
+from irpipe.workflow_logic import detection_job_part, stores_in
+
+# inputs the script reads per run, from the run's own keys (or the batch's own outputs)
+RUN_KEYS = ("frames", "flow", "flow_bound")
 
 
-def main(smk, run):
-    torch.set_num_threads(smk.threads)
-    variant = smk.wildcards.get("variant") or smk.params.variant
-    paths = {k: smk.input[k] for k in smk.input.keys() if k not in ("frames", "flow", "flow_bound")}
-    if "frames" in smk.input.keys():  # the FEN variant and the naive baseline
+def declared(smk, key: str, own_part: str, own_file: str) -> str:
+    """A run's input written by another job (a declared input ``key``) or earlier in this job
+    (the batch's own output ``<own_part>__<own_file>``)."""
+    if key in smk.input.keys():
+        return smk.input[key]
+    return smk.output[f"{own_part}__{own_file}"]
+
+
+def run_paths(smk, variant: str, seed_index: int, shared: dict) -> dict:
+    part = detection_job_part(variant, seed_index)
+    paths = dict(shared, bad=smk.output[f"{part}__bad"])
+    if f"{part}__model" in smk.output.keys():
+        paths["model"] = smk.output[f"{part}__model"]
+    if variant in ("sca_fen", "naive"):
         paths["frames"] = stores_in(smk.input.frames)
-    paths["bad"] = smk.output.bad
-    if "model" in smk.output.keys():
-        paths["model"] = smk.output.model
-    if "flow" in smk.input.keys():  # only the FEN variant reads flow (with the bound)
+    if variant == "sca_fen":
+        paths["init"] = declared(smk, f"{part}__init", detection_job_part("sca_tvl1", seed_index), "model")
         paths["flow"] = stores_in(smk.input.flow)
         paths["bound"] = numeric_bound(smk.config["flow"], smk.input.get("flow_bound"))
-        print(f"flow bound {paths['bound']:.4g} px (flow.bound: {smk.config['flow']['bound']})")
-        run.log_params({"flow_bound": paths["bound"]})
-    seed_index = int(smk.wildcards.get("seed", 0))  # detection.seeds: the *_seed rules have a {seed} wildcard
-    run.log_params({"seed_index": seed_index})
-    run_variant(variant, resolve_config(smk.config, "detection")["detection"], smk.config["seed"],
-                smk.config["on_bad_input"], paths, Path(smk.output.summary).parent, run, seed_index=seed_index)
-    for key in ("evaluation", "thumos", "summary"):
-        run.log_artifact(smk.output[key])
+    if variant == "late":
+        paths["ir_scores"] = declared(smk, f"{part}__ir_scores", detection_job_part("ir", seed_index), "scores")
+        paths["flow_scores"] = declared(smk, f"{part}__flow_scores", detection_job_part("flow", seed_index), "scores")
+    return paths
 
 
-run_script(snakemake, main, section="detection")  # spooled: a head trains in seconds to minutes
+def main(smk, _job_run):
+    torch.set_num_threads(smk.threads)
+    cfg = resolve_config(smk.config, "detection")["detection"]
+    spool = smk.config.get("tracking", {}).get("spool", True)
+    shared = {k: smk.input[k] for k in smk.input.keys() if "__" not in k and k not in RUN_KEYS}
+    runs = [(str(v), int(k)) for v, k in smk.params.runs]
+    for i, (variant, seed_index) in enumerate(runs):
+        part = detection_job_part(variant, seed_index)
+        print(f"== run {i + 1} of {len(runs)}: {variant}, seed index {seed_index}", flush=True)
+        paths = run_paths(smk, variant, seed_index, shared)
+        wildcards = {"variant": variant, **({"seed": str(seed_index)} if seed_index else {})}
+        with JobRun(smk.config, rule="detection_variant", wildcards=wildcards, params={"detection": cfg},
+                    spool=spool) as run:
+            if "bound" in paths:
+                print(f"flow bound {paths['bound']:.4g} px (flow.bound: {smk.config['flow']['bound']})")
+                run.log_params({"flow_bound": paths["bound"]})
+            run.log_params({"seed_index": seed_index})
+            run_variant(variant, cfg, smk.config["seed"], smk.config["on_bad_input"], paths,
+                        Path(smk.output[f"{part}__summary"]).parent, run, seed_index=seed_index)
+            for key in ("evaluation", "thumos", "summary"):
+                run.log_artifact(smk.output[f"{part}__{key}"])
+
+
+# each run has its own MLflow run (spooled: a head trains in seconds to minutes); the job has none
+run_script(snakemake, main, tracked=False)

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from irpipe.detection.features import extract_dataset, read_features
 from irpipe.detection.pipeline import run_variant, training_seed, write_gt_files
@@ -50,6 +51,13 @@ def test_seed_index_trains_another_run_and_eval_has_intervals(tiny_detection, fe
     assert [i["seed_index"] for i in infos] == [0, 1] and infos[0]["test_videos"] == ["vid4", "vid5"]
     a, b = np.load(tmp_path / "s0" / "scores.npz"), np.load(tmp_path / "s1" / "scores.npz")
     assert not np.allclose(a["vid4"], b["vid4"])  # another initialisation, another model
+    # jobs of several runs (sharding.detection_runs_per_job) train them one after another in one
+    # process: a run's result must not depend on what ran before it (the torch RNG, threads, caches)
+    torch.rand(7)  # the global generator moved on, as another run's training moves it
+    again = run_variant("ir", dcfg, 0, "error", _paths(root, features), tmp_path / "s0_again", seed_index=0)
+    assert again["map"] == infos[0]["map"]
+    for name in ("scores.npz", "detections.csv", "eval.csv"):
+        assert (tmp_path / "s0_again" / name).read_bytes() == (tmp_path / "s0" / name).read_bytes(), name
     ev = pd.read_csv(tmp_path / "s1" / "eval.csv")
     assert list(ev.columns[:2]) == ["variant", "seed"] and (ev["seed"] == 1).all()
     assert {"ci90_low", "ci90_high"} <= set(ev.columns)
