@@ -58,7 +58,8 @@ def run_script(smk, main: Callable[[Any, JobRun], Any], section: str | list[str]
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
             spool = not live and smk.config.get("tracking", {}).get("spool", True)
-            with JobRun(smk.config if tracked else {"tracking": {"enabled": False}}, rule=smk.rule, wildcards=dict(smk.wildcards.items()),
+            job_config = smk.config if tracked else {"tracking": {"enabled": False}}
+            with JobRun(job_config, rule=smk.rule, wildcards=dict(smk.wildcards.items()),
                         params=params, spool=spool) as run:
                 return main(smk, run)
         except (IrpipeError, OutputWriteError) as exc:

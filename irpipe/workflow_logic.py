@@ -472,11 +472,6 @@ class WorkflowLogic:
                 "sizes": f"results/data/{wildcards.dataset}/sizes.json",
                 **self.flow_bound_inputs(wildcards.dataset)}
 
-    @staticmethod
-    def seed_index(wildcards) -> int:
-        """The training run index of a detection job (rules without a ``seed`` wildcard: 0)."""
-        return int(getattr(wildcards, "seed", 0) or 0)
-
     def detection_runs(self) -> list[tuple[str, int]]:
         """(variant, seed index) of every detection run, variants in table order."""
         runs = [(v, k) for v in DETECTION_VARIANTS for k in self.detection_seeds]
