@@ -161,10 +161,21 @@ def detection_job_part(variant: str, seed_index: int | str = 0) -> str:
     return variant if int(seed_index) == 0 else f"{variant}_seed{int(seed_index)}"
 
 
-DETECTION_RUN_FILES = ("scores", "detections", "thumos", "evaluation", "summary")
-_DETECTION_RUN_FILE_NAMES = {"scores": "scores.npz", "detections": "detections.csv",
-                             "thumos": "detections_thumos.txt", "evaluation": "eval.csv",
-                             "summary": "summary.json", "model": "model.pt"}
+# a detection run's files (output name -> file name); model.pt only for the trained variants
+_DETECTION_RUN_FILES = {"scores": "scores.npz", "detections": "detections.csv",
+                        "thumos": "detections_thumos.txt", "evaluation": "eval.csv",
+                        "summary": "summary.json", "model": "model.pt"}
+
+
+def detection_run_reads(variant: str, seed_index: int) -> dict[str, str]:
+    """What a detection run reads that another run of the same seed index writes (role -> path):
+    the FEN variant's SCA (TV-L1) model, late fusion's ir and flow scores."""
+    if variant == "sca_fen":
+        return {"init": detection_variant_file("sca_tvl1", "model.pt", seed_index)}
+    if variant == "late":
+        return {"ir_scores": detection_variant_file("ir", "scores.npz", seed_index),
+                "flow_scores": detection_variant_file("flow", "scores.npz", seed_index)}
+    return {}
 
 
 def resolve_runs_per_job(setting: int | str, n_runs: int, n_seeds: int) -> int:
@@ -199,24 +210,17 @@ class DetectionBatch:
         out = {}
         for v, k in self.runs:
             part = detection_job_part(v, k)
-            names = DETECTION_RUN_FILES + (("model",) if v in DETECTION_TRAINED_VARIANTS else ())
-            out.update({f"{part}__{n}": detection_variant_file(v, _DETECTION_RUN_FILE_NAMES[n], k) for n in names})
+            out.update({f"{part}__{n}": detection_variant_file(v, f, k) for n, f in _DETECTION_RUN_FILES.items()
+                        if n != "model" or v in DETECTION_TRAINED_VARIANTS})
             out[f"{part}__bad"] = f"results/bad_inputs/detection_variant_{part}.csv"
         return out
 
     def dependencies(self) -> dict[str, str]:
-        """Named inputs ``<run>__<role>`` that other runs write: the FEN variant's initial model,
-        late fusion's two score files; none when the batch trains them itself (earlier in it)."""
+        """Named inputs ``<run>__<role>`` that runs of other jobs write (:func:`detection_run_reads`);
+        none for what the batch trains itself (earlier in it)."""
         own = set(self.outputs().values())
-        deps = {}
-        for v, k in self.runs:
-            part = detection_job_part(v, k)
-            if v == "sca_fen":
-                deps[f"{part}__init"] = detection_variant_file("sca_tvl1", "model.pt", k)
-            elif v == "late":
-                deps[f"{part}__ir_scores"] = detection_variant_file("ir", "scores.npz", k)
-                deps[f"{part}__flow_scores"] = detection_variant_file("flow", "scores.npz", k)
-        return {key: path for key, path in deps.items() if path not in own}
+        return {f"{detection_job_part(v, k)}__{role}": path for v, k in self.runs
+                for role, path in detection_run_reads(v, k).items() if path not in own}
 
 
 def batch_detection_runs(runs: Sequence[tuple[str, int]], runs_per_job: int | str,
@@ -633,9 +637,8 @@ class WorkflowLogic:
                 names.append(f"fusion_recognition_{part}")
             elif rule == "detection_features":
                 names.append(f"{rule}_{part}")
-        # one table per detection run (a job may train several)
-        names += [f"detection_variant_{detection_job_part(v, k)}" for v, k in self.detection_runs()
-                  if self.detection_enabled]
+        if self.detection_enabled:  # one table per detection run (a job may train several)
+            names += [f"detection_variant_{detection_job_part(v, k)}" for v, k in self.detection_runs()]
         if self.recognition_enabled:
             names.append("splits_recognition")
         return [f"results/bad_inputs/{n}.csv" for n in names]

@@ -10,34 +10,27 @@ from irpipe.detection.pipeline import run_variant
 from irpipe.flow.bound import numeric_bound
 from irpipe.tracking import JobRun
 from irpipe.workflow import run_script
-from irpipe.workflow_logic import detection_job_part, stores_in
+from irpipe.workflow_logic import detection_job_part, detection_run_reads, stores_in
 
-# inputs the script reads per run, from the run's own keys (or the batch's own outputs)
+# inputs read by some runs only (the FEN variant, the naive baseline); "<run>__<role>" keys likewise
 RUN_KEYS = ("frames", "flow", "flow_bound")
 
 
-def declared(smk, key: str, own_part: str, own_file: str) -> str:
-    """A run's input written by another job (a declared input ``key``) or earlier in this job
-    (the batch's own output ``<own_part>__<own_file>``)."""
-    if key in smk.input.keys():
-        return smk.input[key]
-    return smk.output[f"{own_part}__{own_file}"]
-
-
-def run_paths(smk, variant: str, seed_index: int, shared: dict) -> dict:
+def run_paths(smk, variant: str, seed_index: int, shared: dict, stores: dict) -> dict:
     part = detection_job_part(variant, seed_index)
-    paths = dict(shared, bad=smk.output[f"{part}__bad"])
+    # what another run wrote: a declared input of this job, or this job's own earlier output
+    reads = detection_run_reads(variant, seed_index)
+    undeclared = sorted(set(reads.values()) - set(smk.input) - set(smk.output))
+    if undeclared:
+        raise RuntimeError(f"run {part} reads files its job does not declare: {undeclared}")
+    paths = dict(shared, bad=smk.output[f"{part}__bad"], **reads)
     if f"{part}__model" in smk.output.keys():
         paths["model"] = smk.output[f"{part}__model"]
     if variant in ("sca_fen", "naive"):
-        paths["frames"] = stores_in(smk.input.frames)
+        paths["frames"] = stores["frames"]
     if variant == "sca_fen":
-        paths["init"] = declared(smk, f"{part}__init", detection_job_part("sca_tvl1", seed_index), "model")
-        paths["flow"] = stores_in(smk.input.flow)
+        paths["flow"] = stores["flow"]
         paths["bound"] = numeric_bound(smk.config["flow"], smk.input.get("flow_bound"))
-    if variant == "late":
-        paths["ir_scores"] = declared(smk, f"{part}__ir_scores", detection_job_part("ir", seed_index), "scores")
-        paths["flow_scores"] = declared(smk, f"{part}__flow_scores", detection_job_part("flow", seed_index), "scores")
     return paths
 
 
@@ -46,11 +39,12 @@ def main(smk, _job_run):
     cfg = resolve_config(smk.config, "detection")["detection"]
     spool = smk.config.get("tracking", {}).get("spool", True)
     shared = {k: smk.input[k] for k in smk.input.keys() if "__" not in k and k not in RUN_KEYS}
+    stores = {k: stores_in(smk.input[k]) for k in ("frames", "flow") if k in smk.input.keys()}
     runs = [(str(v), int(k)) for v, k in smk.params.runs]
     for i, (variant, seed_index) in enumerate(runs):
         part = detection_job_part(variant, seed_index)
         print(f"== run {i + 1} of {len(runs)}: {variant}, seed index {seed_index}", flush=True)
-        paths = run_paths(smk, variant, seed_index, shared)
+        paths = run_paths(smk, variant, seed_index, shared, stores)
         wildcards = {"variant": variant, **({"seed": str(seed_index)} if seed_index else {})}
         with JobRun(smk.config, rule="detection_variant", wildcards=wildcards, params={"detection": cfg},
                     spool=spool) as run:

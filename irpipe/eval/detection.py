@@ -165,15 +165,6 @@ def _thumos_ap(tp_flag: np.ndarray, npos: int) -> tuple[float, np.ndarray, np.nd
     return ap, prec, rec
 
 
-def _thumos_class(gt: pd.DataFrame, det: pd.DataFrame, amb: pd.DataFrame, thr: float) -> ClassResult:
-    npos = len(gt)
-    if len(det) == 0:
-        return ClassResult(0.0, npos, 0, 0, np.zeros(0), np.zeros(0))
-    m = _thumos_matches(gt, det, amb, thr)
-    ap, prec, rec = _thumos_ap(m.tp, npos)
-    return ClassResult(ap, npos, len(det), int(m.tp.sum()), prec, rec)
-
-
 def _activitynet_matches(gt: pd.DataFrame, det: pd.DataFrame, thr: float) -> ClassMatches:
     det = det.iloc[np.argsort(-det["score"].to_numpy(float), kind="stable")]
     gt_by = {v: g[["t_start", "t_end"]].to_numpy(float) for v, g in gt.groupby("video_id", sort=False)}
